@@ -1,0 +1,42 @@
+# Two entry points (see README):  make reproduce   and   make test
+# Each creates the virtual environment in .venv if it is missing (Python >= 3.12 is found by
+# scripts/find_python.sh) and installs the package with pinned dependencies (constraints.txt).
+VENV      := .venv
+PY        := $(VENV)/bin/python
+STAMP     := $(VENV)/.installed
+OUT       ?= results
+PYTEST_ARGS ?=
+
+.PHONY: reproduce test test-fast lint bench env clean
+
+$(STAMP): pyproject.toml constraints.txt scripts/find_python.sh
+	@set -e; \
+	if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))'; then \
+	  interp=$$(scripts/find_python.sh) || exit 1; \
+	  echo "creating $(VENV) with $$interp"; \
+	  rm -rf $(VENV); "$$interp" -m venv $(VENV); \
+	fi; \
+	$(PY) -m pip install --quiet --upgrade pip; \
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[test,parallel]'; \
+	touch $(STAMP)
+
+env: $(STAMP)
+
+reproduce: $(STAMP)
+	$(VENV)/bin/necc-bayes reproduce --out $(OUT) --overwrite
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check necc_bayes tests benchmarks scripts
+	$(VENV)/bin/mypy
+
+test: lint
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+test-fast: lint
+	$(VENV)/bin/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(VENV)/bin/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) results .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,70 @@
+"""The ``necc-bayes`` command line: argument parsing only; the work is done elsewhere.
+
+Exit codes: 0 success, 2 bad input (data, spec or arguments), 1 anything else.
+Each subcommand is registered by an ``_add_<name>`` function below.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from necc_bayes import __version__
+from necc_bayes.errors import InputError, OutputExistsError
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_BAD_INPUT = 2
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser whose usage errors exit with code 2 and no traceback (the default)."""
+
+
+def _add_reproduce(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "reproduce",
+        help="full Bayesian re-analysis of the study on the bundled (synthetic) data",
+    )
+    p.add_argument("--out", default="results", help="output directory (default: results)")
+    p.add_argument("--overwrite", action="store_true", help="replace a non-empty --out")
+    p.add_argument("--quiet", action="store_true", help="no progress display")
+    p.set_defaults(func=_run_reproduce)
+
+
+def _run_reproduce(args: argparse.Namespace) -> int:
+    from necc_bayes.reproduce import run_reproduce
+
+    run_reproduce(args.out, overwrite=args.overwrite, quiet=args.quiet)
+    return EXIT_OK
+
+
+REGISTRY: list[Callable[[argparse._SubParsersAction], None]] = [_add_reproduce]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the top-level parser with every subcommand registered."""
+    parser = _Parser(prog="necc-bayes", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"necc-bayes {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in REGISTRY:
+        add(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return the exit code."""
+    args = build_parser().parse_args(argv)
+    handler: Handler = args.func
+    try:
+        return handler(args)
+    except (InputError, OutputExistsError) as err:
+        print(f"necc-bayes: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""Exceptions and warnings raised by necc-bayes.
+
+Every error a user can cause with bad input derives from :class:`InputError`
+(itself a ``ValueError``), so the command line can turn it into one message and
+exit code 2. Everything else is a bug or an environment problem (exit code 1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class NeccBayesError(Exception):
+    """Base class of every exception raised by necc-bayes."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One violated rule in a data file or specification.
+
+    Parameters
+    ----------
+    rule : str
+        Short machine-readable rule name, e.g. ``"time_positive"``.
+    message : str
+        Human-readable explanation.
+    column : str or None
+        Offending column (data) or key (spec).
+    rows : tuple of int
+        Data rows counted from 1 (the first row after the CSV header is row 1; it is on
+        line 2 of the file).
+    """
+
+    rule: str
+    message: str
+    column: str | None = None
+    rows: tuple[int, ...] = field(default_factory=tuple)
+
+    def render(self) -> str:
+        """Return the problem as one line: rule, column, rows, message."""
+        parts = [f"[{self.rule}]"]
+        if self.column is not None:
+            parts.append(f"column '{self.column}'")
+        if self.rows:
+            shown = ", ".join(str(r) for r in self.rows[:10])
+            more = f" (+{len(self.rows) - 10} more)" if len(self.rows) > 10 else ""
+            parts.append(f"row{'s' if len(self.rows) > 1 else ''} {shown}{more}")
+        return " ".join(parts) + f": {self.message}"
+
+
+class InputError(NeccBayesError, ValueError):
+    """Bad user input: carries every problem found, not just the first.
+
+    Parameters
+    ----------
+    source : str
+        The file (or other origin) the problems were found in.
+    problems : list of Problem
+        Every rule violated.
+    """
+
+    kind = "input"
+
+    def __init__(self, source: str, problems: list[Problem]):
+        self.source = source
+        self.problems = list(problems)
+        super().__init__(self.render())
+
+    @property
+    def rules(self) -> list[str]:
+        """Names of the violated rules, in order."""
+        return [p.rule for p in self.problems]
+
+    def render(self) -> str:
+        """Return a multi-line message naming the source and each problem."""
+        n = len(self.problems)
+        head = f"{self.kind} error in {self.source}: {n} problem{'s' if n != 1 else ''}"
+        return "\n".join([head, *("  - " + p.render() for p in self.problems)])
+
+
+class DataError(InputError):
+    """The data file violates a rule (missing column, bad value, ...)."""
+
+    kind = "data"
+
+
+class SpecError(InputError):
+    """The model specification is invalid (unknown key, impossible prior, ...)."""
+
+    kind = "spec"
+
+
+class OutputExistsError(NeccBayesError, ValueError):
+    """The output directory exists and is not empty, and overwriting was not requested."""
+
+
+class ConvergenceWarning(RuntimeWarning):
+    """A fit failed one of the convergence diagnostics."""
+
+
+class SparseDataWarning(RuntimeWarning):
+    """Sparse cells, separation or empty intervals make an estimate fragile."""

@@ -218,7 +218,7 @@ class PersonPeriod:
 
         Columns: ``id, interval, tstart, tstop, exposure, event``.
         """
-        n, n_j = self.exposure.shape
+        n = self.exposure.shape[0]
         ids = np.arange(1, n + 1) if ids is None else np.asarray(ids)
         i_idx, j_idx = np.nonzero(self.exposure > 0)
         bounds = self.bounds

@@ -13,7 +13,8 @@ Coefficient (log hazard ratio) priors:
 * ``normal``      -- ``Normal(mu, sigma)``
 * ``student_t``   -- ``StudentT(nu, mu, sigma)``
 * ``horseshoe``   -- regularised horseshoe (Piironen & Vehtari 2017), shared across every
-  term that uses it: ``beta_k = z_k * tau * lambda~_k`` with ``tau ~ HalfStudentT(1, global_scale)``,
+  term that uses it: ``beta_k = z_k * tau * lambda~_k`` with
+  ``tau ~ HalfStudentT(1, global_scale)``,
   ``lambda_k ~ HalfCauchy(1)``, slab ``c^2 ~ InvGamma(slab_df/2, slab_df * slab_scale^2 / 2)``.
 
 Group priors (partial pooling across overlapping indicators, e.g. recurrence sites):

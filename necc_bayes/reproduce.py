@@ -26,7 +26,8 @@ def run_reproduce(out: str | Path, *, overwrite: bool = False, quiet: bool = Fal
     if not quiet:
         print(  # noqa: T201
             "necc-bayes reproduce: the full re-analysis is not implemented yet. It will fit the\n"
-            "univariate, multivariable and hierarchical site PEMs to the bundled SYNTHETIC cohort,\n"
+            "univariate, multivariable and hierarchical site PEMs to the bundled SYNTHETIC\n"
+            "cohort,"
             "compare them with the paper's Table 3, and write tables, figures and report.html\n"
             f"to {out}/."
         )

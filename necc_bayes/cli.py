@@ -42,7 +42,38 @@ def _run_reproduce(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-REGISTRY: list[Callable[[argparse._SubParsersAction], None]] = [_add_reproduce]
+def _add_validate_data(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "validate-data", help="check a data file against a spec and report every problem"
+    )
+    p.add_argument("spec", help="model specification (TOML)")
+    p.add_argument("--data", required=True, help="cohort CSV")
+    p.set_defaults(func=_run_validate_data)
+
+
+def _run_validate_data(args: argparse.Namespace) -> int:
+    from necc_bayes.load import data_profile
+    from necc_bayes.validation import check_inputs
+
+    checked = check_inputs(args.spec, args.data)
+    profile = data_profile(checked.cohort)
+    print(f"OK: {args.data} satisfies {args.spec}")
+    for key, value in profile.items():
+        if key == "terms":
+            print("terms:")
+            for term, desc in dict(value).items():  # type: ignore[call-overload]
+                print(f"  {term}: {desc}")
+        else:
+            print(f"{key}: {value}")
+    cuts = [round(float(c), 4) for c in checked.cuts]
+    print(f"intervals: {len(cuts) + 1} (cuts: {cuts})")
+    return EXIT_OK
+
+
+REGISTRY: list[Callable[[argparse._SubParsersAction], None]] = [
+    _add_reproduce,
+    _add_validate_data,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

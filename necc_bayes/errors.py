@@ -36,11 +36,11 @@ class Problem:
     column: str | None = None
     rows: tuple[int, ...] = field(default_factory=tuple)
 
-    def render(self) -> str:
-        """Return the problem as one line: rule, column, rows, message."""
+    def render(self, label: str = "column") -> str:
+        """Return the problem as one line: rule, column (or spec key), rows, message."""
         parts = [f"[{self.rule}]"]
         if self.column is not None:
-            parts.append(f"column '{self.column}'")
+            parts.append(f"{label} '{self.column}'")
         if self.rows:
             shown = ", ".join(str(r) for r in self.rows[:10])
             more = f" (+{len(self.rows) - 10} more)" if len(self.rows) > 10 else ""
@@ -60,6 +60,8 @@ class InputError(NeccBayesError, ValueError):
     """
 
     kind = "input"
+    label = "column"
+    note = ""
 
     def __init__(self, source: str, problems: list[Problem]):
         self.source = source
@@ -74,20 +76,22 @@ class InputError(NeccBayesError, ValueError):
     def render(self) -> str:
         """Return a multi-line message naming the source and each problem."""
         n = len(self.problems)
-        head = f"{self.kind} error in {self.source}: {n} problem{'s' if n != 1 else ''}"
-        return "\n".join([head, *("  - " + p.render() for p in self.problems)])
+        head = f"{self.kind} error in {self.source}: {n} problem{'s' if n != 1 else ''}{self.note}"
+        return "\n".join([head, *("  - " + p.render(self.label) for p in self.problems)])
 
 
 class DataError(InputError):
     """The data file violates a rule (missing column, bad value, ...)."""
 
     kind = "data"
+    note = " (rows are data rows counted from 1; file line = row + 1)"
 
 
 class SpecError(InputError):
     """The model specification is invalid (unknown key, impossible prior, ...)."""
 
     kind = "spec"
+    label = "key"
 
 
 class OutputExistsError(NeccBayesError, ValueError):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -149,12 +150,14 @@ def _cross_problems(spec: ModelSpec) -> list[str]:
     known = set(terms) | _dummy_names(spec)
     for name in spec.priors.terms:
         if name not in known:
-            out.append(f"priors.terms.{name} is not a model term{_hint(name, known)}")
+            out.append(f"priors.terms.{name} is not a model term{did_you_mean(name, known)}")
     grouped: list[str] = []
     for gname, group in spec.priors.groups.items():
         for t in group.terms:
             if t not in known:
-                out.append(f"priors.groups.{gname} term '{t}' is not a model term{_hint(t, known)}")
+                out.append(
+                    f"priors.groups.{gname} term '{t}' is not a model term{did_you_mean(t, known)}"
+                )
             if t in spec.priors.terms:
                 out.append(f"term '{t}' has both a per-term prior and group '{gname}'")
         grouped += group.terms
@@ -173,7 +176,8 @@ def _dummy_names(spec: ModelSpec) -> set[str]:
     return out
 
 
-def _hint(word: str, choices: set[str] | list[str]) -> str:
+def did_you_mean(word: str, choices: set[str] | list[str]) -> str:
+    """Return ``" (did you mean 'x'?)"`` for the closest choice, or an empty string."""
     close = difflib.get_close_matches(word, list(choices), n=1)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
@@ -191,12 +195,12 @@ _FIELDS_BY_SECTION = {
 
 
 def _problem_from_pydantic(err: Any) -> Problem:
-    loc = [str(x) for x in err["loc"] if not str(x).startswith("function-after")]
+    loc = [str(x) for x in err["loc"] if not _UNION_MEMBER.match(str(x))]
     key = ".".join(loc) if loc else "(top level)"
     msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         section = loc[0] if len(loc) == 2 else ""
-        hint = _hint(loc[-1], _FIELDS_BY_SECTION.get(section, []))
+        hint = did_you_mean(loc[-1], _FIELDS_BY_SECTION.get(section, []))
         return Problem("unknown_key", f"unknown key{hint}", column=key)
     if err["type"] == "missing":
         return Problem("required_key", "required key is missing", column=key)
@@ -205,6 +209,21 @@ def _problem_from_pydantic(err: Any) -> Problem:
     got = err.get("input")
     shown = "" if isinstance(got, dict) else f" (got {got!r})"
     return Problem("invalid_value", f"{msg}{shown}", column=key)
+
+
+_UNION_MEMBER = re.compile(r"^(function-\w+|constrained-\w+|literal\[.*\]|float|int|str|bool)$")
+
+
+def _merge(problems: list[Problem]) -> list[Problem]:
+    """Merge the per-member errors pydantic gives for a union field into one problem."""
+    merged: dict[tuple[str | None, str], Problem] = {}
+    for p in problems:
+        key = (p.column, p.rule)
+        if key in merged:
+            merged[key] = Problem(p.rule, f"{merged[key].message}, or {p.message}", p.column)
+        else:
+            merged[key] = p
+    return list(merged.values())
 
 
 def parse_spec(raw: dict[str, Any], source: str = "<spec>") -> ModelSpec:
@@ -230,7 +249,8 @@ def parse_spec(raw: dict[str, Any], source: str = "<spec>") -> ModelSpec:
     try:
         spec = ModelSpec.model_validate(raw)
     except ValidationError as exc:
-        raise SpecError(source, [_problem_from_pydantic(e) for e in exc.errors()]) from None
+        problems = [_problem_from_pydantic(e) for e in exc.errors()]
+        raise SpecError(source, _merge(problems)) from None
     cross = _cross_problems(spec)
     if cross:
         raise SpecError(source, [Problem("term_reference", msg) for msg in cross])

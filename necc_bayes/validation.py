@@ -1,0 +1,43 @@
+"""One entry point that checks a specification and a data file together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from necc_bayes.intervals import PersonPeriod, expand, resolve_cuts
+from necc_bayes.load import Cohort, load_cohort
+from necc_bayes.spec import ModelSpec, load_spec
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A specification and cohort that passed every check, with the resolved cut points."""
+
+    spec: ModelSpec
+    cohort: Cohort
+    cuts: np.ndarray
+
+    @property
+    def person_period(self) -> PersonPeriod:
+        """The exposure / event expansion at the resolved cuts."""
+        return expand(self.cohort.time, self.cohort.event, self.cuts)
+
+
+def check_inputs(spec: ModelSpec | str | Path, data: str | Path) -> Checked:
+    """Validate a specification (object or TOML path) and a data file against each other.
+
+    Raises
+    ------
+    SpecError
+        If the specification is invalid, or its cut points do not fit the follow-up.
+    DataError
+        If the data violate any rule (every problem is listed).
+    """
+    spec = spec if isinstance(spec, ModelSpec) else load_spec(spec)
+    cohort = load_cohort(data, spec)
+    iv = spec.intervals
+    cuts = resolve_cuts(iv.rule, cohort.time, cohort.event, cuts=iv.cuts, n=iv.n)
+    return Checked(spec=spec, cohort=cohort, cuts=cuts)

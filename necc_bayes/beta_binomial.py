@@ -204,25 +204,69 @@ def posterior(prior: BetaMixture, x: int, n: int) -> BetaMixture:
     )
 
 
-def _quad(f: Callable[[float], float], lo: float, hi: float, points: Sequence[float]) -> float:
-    """Integrate ``f`` on ``[lo, hi]``; refuse a result whose error estimate is too large."""
-    if hi <= lo:
-        return 0.0
-    inner = sorted({p for p in points if lo < p < hi})
-    res = integrate.quad(
-        f,
-        lo,
-        hi,
-        points=inner or None,
-        epsabs=_QUAD_EPSABS,
-        epsrel=_QUAD_EPSREL,
-        limit=400,
-        full_output=1,
-    )
+def _check_quad(res: tuple[float, ...]) -> float:
     value, abserr = float(res[0]), float(res[1])
     if abserr > _QUAD_TOL:
         raise RuntimeError(f"quadrature did not converge (error estimate {abserr:.2g})")
     return value
+
+
+def _cdf_fn(dist: BetaMixture) -> Callable[[float], float]:
+    """Fast scalar CDF (0 below 0, 1 above 1)."""
+    comps = list(zip(dist.weights, dist.a, dist.b, strict=True))
+
+    def cdf(x: float) -> float:
+        x = min(max(x, 0.0), 1.0)
+        return sum(w * float(special.betainc(a, b, x)) for w, a, b in comps)
+
+    return cdf
+
+
+def _integrate_against(
+    dist: BetaMixture, g: Callable[[float], float], lo: float, hi: float, points: Sequence[float]
+) -> float:
+    """Return ``∫_lo^hi f(x) g(x) dx`` with ``f`` the density of ``dist``, one quad per component.
+
+    A component with a shape below 1 has an integrable singularity at 0 or 1; when that end
+    is an end of the range, the singular factor ``x^(a-1)`` or ``(1-x)^(b-1)`` is handed to
+    QUADPACK's algebraic-weight rule (QAWS, ``weight="alg"``) so that it is integrated
+    exactly; otherwise adaptive QAGS/QAGP is used with the component means as break points.
+    """
+    if hi <= lo:
+        return 0.0
+    inner = sorted({p for p in points if lo < p < hi}) or None
+    total = 0.0
+    for w, a, b in zip(dist.weights, dist.a, dist.b, strict=True):
+        if w > 0.0:
+            total += w * _component_integral(a, b, g, lo, hi, inner)
+    return total
+
+
+def _component_integral(
+    a: float,
+    b: float,
+    g: Callable[[float], float],
+    lo: float,
+    hi: float,
+    inner: list[float] | None,
+) -> float:
+    """Return ``∫_lo^hi Beta(x; a, b) g(x) dx`` (see :func:`_integrate_against`)."""
+    alpha = a - 1.0 if (a < 1.0 and lo == 0.0) else 0.0
+    beta_ = b - 1.0 if (b < 1.0 and hi == 1.0) else 0.0
+    log_norm = float(special.betaln(a, b))
+
+    def f(x: float) -> float:
+        if not 0.0 < x < 1.0:
+            return 0.0
+        logf = (a - 1.0 - alpha) * math.log(x) + (b - 1.0 - beta_) * math.log1p(-x) - log_norm
+        return math.exp(logf) * g(x)
+
+    opts = {"epsabs": _QUAD_EPSABS, "epsrel": _QUAD_EPSREL, "limit": 400, "full_output": 1}
+    if alpha or beta_:
+        res = integrate.quad(f, lo, hi, weight="alg", wvar=(alpha, beta_), **opts)
+    else:
+        res = integrate.quad(f, lo, hi, points=inner, **opts)
+    return _check_quad(res)
 
 
 def _landmarks(*dists: BetaMixture) -> list[float]:
@@ -234,7 +278,9 @@ def prob_diff_greater(treated: BetaMixture, control: BetaMixture, delta: float =
     """Exact ``P(p_t - p_c > delta)`` for independent ``p_t ~ treated``, ``p_c ~ control``.
 
     ``P = ∫ f_t(x) F_c(x - delta) dx`` over ``x`` in ``[max(0, delta), min(1, 1 + delta)]``,
-    plus ``1 - F_t(1 + delta)`` when ``delta < 0`` (where ``F_c = 1``).
+    plus ``1 - F_t(1 + delta)`` when ``delta < 0`` (where ``F_c = 1``); or the same
+    probability as ``∫ f_c(y) [1 - F_t(y + delta)] dy`` (plus ``F_c(-delta)`` when
+    ``delta < 0``), whichever integrates against the less singular density.
 
     Parameters
     ----------
@@ -247,11 +293,24 @@ def prob_diff_greater(treated: BetaMixture, control: BetaMixture, delta: float =
     -------
     float
     """
-    lo, hi = max(0.0, delta), min(1.0, 1.0 + delta)
-    marks = _landmarks(treated) + [m + delta for m in _landmarks(control)]
-    body = _quad(lambda x: float(treated.pdf(x) * control.cdf(x - delta)), lo, hi, marks)
-    tail = 1.0 - float(treated.cdf(hi))
-    return float(min(max(body + tail, 0.0), 1.0))
+    if _smallest_shape(treated) >= _smallest_shape(control):
+        lo, hi = max(0.0, delta), min(1.0, 1.0 + delta)
+        marks = _landmarks(treated) + [m + delta for m in _landmarks(control)]
+        cdf_c = _cdf_fn(control)
+        body = _integrate_against(treated, lambda x: cdf_c(x - delta), lo, hi, marks)
+        rest = 1.0 - float(treated.cdf(hi))
+    else:  # the same integral over p_c: integrate against the less singular density
+        lo, hi = max(0.0, -delta), min(1.0, 1.0 - delta)
+        marks = _landmarks(control) + [m - delta for m in _landmarks(treated)]
+        cdf_t = _cdf_fn(treated)
+        body = _integrate_against(control, lambda y: 1.0 - cdf_t(y + delta), lo, hi, marks)
+        rest = float(control.cdf(lo))
+    return float(min(max(body + rest, 0.0), 1.0))
+
+
+def _smallest_shape(dist: BetaMixture) -> float:
+    """Smallest shape parameter of the components with positive weight."""
+    return min(min(a, b) for w, a, b in zip(dist.weights, dist.a, dist.b, strict=True) if w > 0.0)
 
 
 def prob_greater_closed_form(a_t: int, b_t: float, a_c: float, b_c: float) -> float:
@@ -281,7 +340,8 @@ def diff_cdf(treated: BetaMixture, control: BetaMixture, d: float) -> float:
 def ratio_cdf(treated: BetaMixture, control: BetaMixture, r: float) -> float:
     """``P(p_t / p_c <= r) = ∫ f_c(y) F_t(r y) dy`` for ``r > 0``."""
     marks = _landmarks(control) + [1.0 / r] + [m / r for m in _landmarks(treated)]
-    return _quad(lambda y: float(control.pdf(y) * treated.cdf(r * y)), 0.0, 1.0, marks)
+    cdf_t = _cdf_fn(treated)
+    return _integrate_against(control, lambda y: cdf_t(r * y), 0.0, 1.0, marks)
 
 
 def odds_ratio_cdf(treated: BetaMixture, control: BetaMixture, k: float) -> float:
@@ -291,7 +351,8 @@ def odds_ratio_cdf(treated: BetaMixture, control: BetaMixture, k: float) -> floa
         return k * y / (1.0 - y + k * y)
 
     marks = _landmarks(control) + [m / (k - k * m + m) for m in _landmarks(treated)]
-    return _quad(lambda y: float(control.pdf(y) * treated.cdf(g(y))), 0.0, 1.0, marks)
+    cdf_t = _cdf_fn(treated)
+    return _integrate_against(control, lambda y: cdf_t(g(y)), 0.0, 1.0, marks)
 
 
 def _root_log_scale(cdf: Callable[[float], float], q: float) -> float:

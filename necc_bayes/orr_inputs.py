@@ -15,11 +15,14 @@ arm unless a per-arm prior is given:
     defaults to the pooled response rate of the two arms (the estimate of the common rate
     under "no difference"). Both arms are pulled towards the same centre by
     ``M(1-M)/SD^2 - 1`` pseudo-patients each, so the difference shrinks towards 0 -- more so
-    in the smaller arm. Needs ``0 < SD < sqrt(M(1-M))``. The prior on ``p_t - p_c`` then has
-    mean 0 and SD ``sqrt(2)·SD``. Caveats: the default centre uses the data (both arms pooled,
-    as under the null); and the prior also shrinks the *levels* of the two rates, not only
-    their contrast (a prior on the log odds ratio would shrink only the contrast but has no
-    closed-form posterior).
+    in the smaller arm. Both shapes must be >= 1 (a unimodal prior that does not pile mass
+    at 0 or 1 -- otherwise it would not be skeptical), i.e.
+    ``0 < SD <= sqrt(M(1-M) m / (1 + m))`` with ``m = min(M, 1-M)``. The prior on
+    ``p_t - p_c`` then has mean 0 and SD ``sqrt(2)·SD``. Caveats: the default centre uses the
+    data (both arms pooled, as under the null; for operating characteristics give ``M``);
+    and the prior also shrinks the *levels* of the two rates, not only their contrast (a
+    prior on the log odds ratio would shrink only the contrast but has no closed-form
+    posterior).
 ``mixture:A,B,W[,C,D]``
     Robust mixture ``W·Beta(A, B) + (1-W)·Beta(C, D)``, vague component Beta(1, 1) by
     default. Posterior weights are updated as in RBesT's ``postmix``.
@@ -99,16 +102,21 @@ def skeptical_shapes(sd: float, centre: float, source: str = "--prior") -> tuple
     ------
     SpecError
         ``skeptical_centre_in_unit_interval`` unless ``0 < centre < 1``;
-        ``skeptical_sd_feasible`` unless ``0 < sd < sqrt(centre (1 - centre))``.
+        ``skeptical_sd_feasible`` unless both shapes are >= 1, i.e.
+        ``0 < sd <= sqrt(centre (1 - centre) m / (1 + m))`` with ``m = min(centre, 1 - centre)``.
     """
     if not 0.0 < centre < 1.0:
         msg = f"the skeptical prior's centre must be in (0, 1), got {centre:.4g}"
         if centre in (0.0, 1.0):
             msg += " (the pooled rate is 0 or 1: give the centre, skeptical:SD,M)"
         raise SpecError(source, [Problem("skeptical_centre_in_unit_interval", msg, source)])
-    limit = math.sqrt(centre * (1.0 - centre))
-    if not 0.0 < sd < limit:
-        msg = f"SD must be in (0, {limit:.4g}) for a Beta prior with mean {centre:.4g}; got {sd}"
+    m = min(centre, 1.0 - centre)
+    limit = math.sqrt(centre * (1.0 - centre) * m / (1.0 + m))
+    if not 0.0 < sd <= limit * (1.0 + 1e-12):
+        msg = (
+            f"SD must be in (0, {limit:.4g}] for a unimodal Beta prior (both shapes >= 1) with "
+            f"mean {centre:.4g}; got {sd}"
+        )
         raise SpecError(source, [Problem("skeptical_sd_feasible", msg, source)])
     nu = centre * (1.0 - centre) / sd**2 - 1.0
     return centre * nu, (1.0 - centre) * nu

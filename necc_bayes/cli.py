@@ -70,9 +70,49 @@ def _run_validate_data(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _add_fit(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("fit", help="fit one piecewise-exponential model")
+    p.add_argument("spec", help="model specification (TOML)")
+    p.add_argument("--data", required=True, help="cohort CSV")
+    p.add_argument("--out", required=True, help="output directory (must be new or empty)")
+    p.add_argument("--draws", type=int, help="posterior draws per chain (overrides the spec)")
+    p.add_argument("--tune", type=int, help="warm-up draws per chain (overrides the spec)")
+    p.add_argument("--chains", type=int, help="number of chains (overrides the spec)")
+    p.add_argument("--seed", type=int, help="random seed (overrides the spec)")
+    p.add_argument("--sampler", choices=["nutpie", "pymc"], help="NUTS implementation")
+    p.add_argument("--overwrite", action="store_true", help="replace a non-empty --out")
+    p.add_argument("--quiet", action="store_true", help="no progress display")
+    p.set_defaults(func=_run_fit)
+
+
+def _run_fit(args: argparse.Namespace) -> int:
+    from necc_bayes.fit_outputs import write_fit_outputs
+    from necc_bayes.fitting import fit
+    from necc_bayes.outputs import check_out_dir
+
+    check_out_dir(args.out, overwrite=args.overwrite)
+    overrides = {k: getattr(args, k) for k in ("draws", "tune", "chains", "seed", "sampler")}
+    result = fit(args.spec, args.data, overrides=overrides, progressbar=not args.quiet)
+    dropped = result.checked.cohort.dropped_rows
+    if dropped:
+        print(
+            f"dropped {len(dropped)} rows with missing values (data.missing = 'drop'): "
+            f"{list(dropped)}"
+        )
+    out = write_fit_outputs(result, args.out, overwrite=args.overwrite)
+    diag = result.diagnostics()
+    print(result.hazard_ratios().to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    print(f"diagnostics: {'passed' if diag.passed else 'FAILED'}")
+    for msg in diag.failures:
+        print(f"  WARNING: {msg}", file=sys.stderr)
+    print(f"wrote {out}/")
+    return EXIT_OK
+
+
 REGISTRY: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_reproduce,
     _add_validate_data,
+    _add_fit,
 ]
 
 

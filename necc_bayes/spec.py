@@ -62,6 +62,8 @@ class IntervalSection(_Section):
     rule: Literal["fixed", "event_times", "quantile", "default"] = "default"
     cuts: list[float] | None = None
     n: PositiveInt | None = None
+    # written by necc-bayes into the resolved spec: the cuts the rule gave on the data
+    resolved_cuts: list[float] | None = None
 
     @model_validator(mode="after")
     def _rule_arguments(self) -> IntervalSection:

@@ -1,0 +1,198 @@
+"""Convergence diagnostics checked after every fit (ArviZ implementations).
+
+Every posterior variable is checked — sampled parameters, hyperparameters and derived
+quantities such as hazard ratios and baseline rates — so a fit whose log-HR mixes badly cannot
+pass on the strength of the other parameters. Thresholds (keyword-only, defaults after Vehtari
+et al. 2021 and Betancourt 2016): rank-normalised R-hat < 1.01, bulk and tail ESS >= 400,
+no divergent transitions, E-BFMI >= 0.3 in every chain.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from dataclasses import asdict, dataclass, field
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from necc_bayes.errors import ConvergenceWarning
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Pass/fail thresholds."""
+
+    r_hat_max: float = 1.01
+    ess_min: float = 400.0
+    max_divergences: int = 0
+    bfmi_min: float = 0.3
+
+
+@dataclass(frozen=True)
+class DiagnosticsReport:
+    """The outcome of the convergence checks of one fit.
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per scalar parameter: ``parameter, r_hat, ess_bulk, ess_tail``.
+    n_divergent : int
+        Divergent transitions after warm-up, all chains.
+    min_bfmi : float
+        Smallest E-BFMI over chains (NaN if the sampler gives no energy).
+    max_tree_depth_hits : int
+        Transitions that hit the maximum tree depth (0 if not reported).
+    thresholds : Thresholds
+        The thresholds used.
+    failures : list of str
+        One message per failed check, naming the worst parameter.
+    """
+
+    table: pd.DataFrame
+    n_divergent: int
+    min_bfmi: float
+    max_tree_depth_hits: int
+    thresholds: Thresholds
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        """Whether every check passed."""
+        return not self.failures
+
+    @property
+    def max_r_hat(self) -> float:
+        """Largest R-hat over parameters."""
+        return float(self.table["r_hat"].max())
+
+    @property
+    def min_ess_bulk(self) -> float:
+        """Smallest bulk ESS over parameters."""
+        return float(self.table["ess_bulk"].min())
+
+    @property
+    def min_ess_tail(self) -> float:
+        """Smallest tail ESS over parameters."""
+        return float(self.table["ess_tail"].min())
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the ``diagnostics.json`` content (DESIGN §5 keys plus details)."""
+
+        def clean(v: float) -> float | None:
+            return None if v is None or (isinstance(v, float) and math.isnan(v)) else v
+
+        return {
+            "max_r_hat": clean(self.max_r_hat),
+            "min_ess_bulk": clean(self.min_ess_bulk),
+            "min_ess_tail": clean(self.min_ess_tail),
+            "n_divergent": self.n_divergent,
+            "min_bfmi": clean(self.min_bfmi),
+            "max_tree_depth_hits": self.max_tree_depth_hits,
+            "passed": self.passed,
+            "thresholds": asdict(self.thresholds),
+            "failures": self.failures,
+            "worst_parameters": {
+                "r_hat": self._worst("r_hat", largest=True),
+                "ess_bulk": self._worst("ess_bulk", largest=False),
+                "ess_tail": self._worst("ess_tail", largest=False),
+            },
+        }
+
+    def to_json(self) -> str:
+        """Return :meth:`to_dict` as indented JSON."""
+        return json.dumps(self.to_dict(), indent=2)
+
+    def _worst(self, col: str, *, largest: bool) -> str:
+        s = self.table.set_index("parameter")[col].dropna()
+        if s.empty:
+            return ""
+        return str(s.idxmax() if largest else s.idxmin())
+
+
+def _flat_table(idata: xr.DataTree, var_names: list[str]) -> pd.DataFrame:
+    stats = {
+        "r_hat": az.rhat(idata, var_names=var_names),
+        "ess_bulk": az.ess(idata, var_names=var_names, method="bulk"),
+        "ess_tail": az.ess(idata, var_names=var_names, method="tail"),
+    }
+    rows: dict[str, dict[str, float]] = {}
+    for stat, tree in stats.items():
+        ds = tree.to_dataset() if isinstance(tree, xr.DataTree) else tree
+        for name, da in ds.data_vars.items():
+            stacked = da.stack(_k=da.dims) if da.dims else da.expand_dims("_k")
+            for idx in range(stacked.sizes["_k"]):
+                item = stacked.isel(_k=idx)
+                label = str(name)
+                if da.dims:
+                    coords = [str(item[d].item()) for d in da.dims]
+                    label += "[" + ", ".join(coords) + "]"
+                rows.setdefault(label, {})[stat] = float(item)
+    table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("parameter").reset_index()
+    return table[["parameter", "r_hat", "ess_bulk", "ess_tail"]]
+
+
+def _checked_variables(idata: xr.DataTree) -> list[str]:
+    post = idata["posterior"].to_dataset()
+    return [str(name) for name, da in post.data_vars.items() if {"chain", "draw"} <= set(da.dims)]
+
+
+def check_convergence(
+    idata: xr.DataTree,
+    *,
+    thresholds: Thresholds | None = None,
+    warn: bool = True,
+) -> DiagnosticsReport:
+    """Compute R-hat, ESS, divergences, E-BFMI and tree-depth hits, and judge them.
+
+    Parameters
+    ----------
+    idata : DataTree
+        Result of sampling with ``posterior`` and ``sample_stats`` groups.
+    thresholds : Thresholds, optional
+        Pass/fail thresholds (defaults in the module docstring).
+    warn : bool
+        Emit a :class:`ConvergenceWarning` naming each failed check.
+
+    Returns
+    -------
+    DiagnosticsReport
+        The checks and their verdict.
+    """
+    th = thresholds or Thresholds()
+    table = _flat_table(idata, _checked_variables(idata))
+    stats = idata["sample_stats"] if "sample_stats" in idata.children else None
+    n_div = int(stats["diverging"].sum()) if stats is not None and "diverging" in stats else 0
+    min_bfmi = float("nan")
+    if stats is not None and "energy" in stats:
+        min_bfmi = float(np.min(az.bfmi(idata)["energy"].to_numpy()))
+    depth_hits = 0
+    if stats is not None and "reached_max_treedepth" in stats:
+        depth_hits = int(stats["reached_max_treedepth"].sum())
+    elif stats is not None and "maxdepth_reached" in stats:
+        depth_hits = int(stats["maxdepth_reached"].sum())
+    failures = []
+    worst = table.sort_values("r_hat", ascending=False).iloc[0]
+    if not worst["r_hat"] < th.r_hat_max:
+        failures.append(
+            f"R-hat {worst['r_hat']:.3f} >= {th.r_hat_max} for {worst['parameter']} "
+            f"({int((table['r_hat'] >= th.r_hat_max).sum())} parameters fail)"
+        )
+    for col in ("ess_bulk", "ess_tail"):
+        low = table.sort_values(col).iloc[0]
+        if not low[col] >= th.ess_min:
+            failures.append(
+                f"{col.replace('_', ' ')} {low[col]:.0f} < {th.ess_min:g} for {low['parameter']}"
+            )
+    if n_div > th.max_divergences:
+        failures.append(f"{n_div} divergent transitions (allowed: {th.max_divergences})")
+    if not math.isnan(min_bfmi) and min_bfmi < th.bfmi_min:
+        failures.append(f"E-BFMI {min_bfmi:.2f} < {th.bfmi_min} in at least one chain")
+    report = DiagnosticsReport(table, n_div, min_bfmi, depth_hits, th, failures)
+    if warn:
+        for msg in failures:
+            warnings.warn(f"convergence check failed: {msg}", ConvergenceWarning, stacklevel=2)
+    return report

@@ -154,14 +154,16 @@ def parse_prior(text: str, source: str = "--prior") -> PriorSpec:
         msg = f"prior parameters must be finite, got {rest!r}"
         raise SpecError(source, [Problem("prior_number", msg, source)])
     spec = PriorSpec(kind, params, text.strip())
+    weight = {"mixture": 2, "robust": 1}.get(kind)
+    if weight is not None and len(params) > weight and not 0.0 <= params[weight] <= 1.0:
+        msg = f"the weight W must be in [0, 1], got {params[weight]}"
+        raise SpecError(source, [Problem("weight_in_unit_interval", msg, source)])
     if kind in ("skeptical", "robust"):
         if params[0] <= 0:
             msg = f"the skeptical SD must be > 0, got {params[0]}"
             raise SpecError(source, [Problem("skeptical_sd_feasible", msg, source)])
         if kind == "skeptical" and len(params) == 2:
             skeptical_shapes(params[0], params[1], source)
-        if kind == "robust" and len(params) == 2:
-            bb.mixture([(params[1], 1.0, 1.0), (1.0 - params[1], 1.0, 1.0)], source)
     else:
         spec.resolve(0.5, source)  # validates shapes and weights
     return spec

@@ -301,7 +301,6 @@ def format_sensitivity(table: pd.DataFrame, delta: float = 0.0, prob: float = 0.
         "post. mean treated": [f"{v:.3f}" for v in table["post_mean_treated"]],
         "post. mean control": [f"{v:.3f}" for v in table["post_mean_control"]],
         "P(p_t > p_c)": [f"{v:.4f}" for v in table["p_treated_better"]],
-        f"P(p_t - p_c > {delta:g})": [f"{v:.4f}" for v in table["p_diff_gt_delta"]],
         f"diff mean ({pct}% CrI)": [
             f"{m:+.3f} ({lo:+.3f}, {hi:+.3f})"
             for m, lo, hi in zip(
@@ -317,5 +316,30 @@ def format_sensitivity(table: pd.DataFrame, delta: float = 0.0, prob: float = 0.
             for m, lo, hi in zip(table["or_median"], table["or_low"], table["or_high"], strict=True)
         ],
     }
+    if delta != 0.0:
+        rows[f"P(p_t - p_c > {delta:g})"] = [f"{v:.4f}" for v in table["p_diff_gt_delta"]]
     frame = pd.DataFrame(rows, index=table["prior"].tolist()).T
     return frame.to_string()
+
+
+STUDY_CONTROL = (9, 41)
+"""Non-ICI arm of the study: 9 responders among 41 assessed (text, Results)."""
+
+
+def table5_counts(definition: str = "final") -> tuple[int, int]:
+    """Return ``(responders, assessed)`` of the ICI arm from the bundled Table 5.
+
+    Parameters
+    ----------
+    definition : {"final", "best"}
+        Response by final disease status (the paper's 7/16) or by best response (8/16).
+        Responder = CR or PR.
+    """
+    from necc_bayes.published import table5
+
+    column = {"final": "final_status", "best": "best_response"}.get(definition)
+    if column is None:
+        msg = f"definition must be 'final' or 'best', got {definition!r}"
+        raise SpecError("--definition", [Problem("definition_choice", msg, "--definition")])
+    status = table5()[column].astype(str).str.strip().str.upper()
+    return int(status.isin(["CR", "PR"]).sum()), len(status)

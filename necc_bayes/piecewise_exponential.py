@@ -31,7 +31,8 @@ Names in the model
 
 Random variables: ``log_hr_normal``, ``log_hr_student_t``; ``hs_z``, ``hs_tau``, ``hs_lambda``,
 ``hs_c2``; ``group{g}_mu``, ``group{g}_tau``, ``group{g}_z``; ``baseline_hazard`` (unmarginalised
-gamma) or ``baseline_z0``, ``baseline_z``, ``baseline_sigma`` (random walk). Deterministics:
+gamma) or ``baseline_z0``, ``baseline_z``, ``baseline_sigma`` (random walk; ``baseline_z`` has dims
+``baseline_step``, the intervals after the first). Deterministics:
 ``log_hr``, ``hr`` (term) and, for the random walk, ``baseline_hazard`` (interval).
 """
 
@@ -294,7 +295,8 @@ def build_model(inputs: PEMInputs, priors: PEMPriors, *, warn: bool = True) -> p
             sigma_scale = pm.Data("rw_sigma_scale", float(baseline.sigma_scale))
             z0 = pm.Normal("baseline_z0", 0.0, 1.0)
             sigma = pm.HalfNormal("baseline_sigma", sigma_scale)
-            steps = pm.Normal("baseline_z", 0.0, 1.0, shape=(pp.n_intervals - 1,))
+            model.add_coord("baseline_step", coords["interval"][1:])
+            steps = pm.Normal("baseline_z", 0.0, 1.0, dims="baseline_step")
             log_lam = (
                 init_mu
                 + init_sigma * z0

@@ -295,7 +295,7 @@ def build_model(inputs: PEMInputs, priors: PEMPriors, *, warn: bool = True) -> p
             sigma_scale = pm.Data("rw_sigma_scale", float(baseline.sigma_scale))
             z0 = pm.Normal("baseline_z0", 0.0, 1.0)
             sigma = pm.HalfNormal("baseline_sigma", sigma_scale)
-            model.add_coord("baseline_step", coords["interval"][1:])
+            model.add_coord("baseline_step", interval_labels(pp)[1:])
             steps = pm.Normal("baseline_z", 0.0, 1.0, dims="baseline_step")
             log_lam = (
                 init_mu

@@ -4,7 +4,13 @@ Every posterior variable is checked — sampled parameters, hyperparameters and 
 quantities such as hazard ratios and baseline rates — so a fit whose log-HR mixes badly cannot
 pass on the strength of the other parameters. Thresholds (keyword-only, defaults after Vehtari
 et al. 2021 and Betancourt 2016): rank-normalised R-hat < 1.01, bulk and tail ESS >= 400,
-no divergent transitions, E-BFMI >= 0.3 in every chain.
+no divergent transitions, E-BFMI >= 0.3 in every chain. Transitions that hit the maximum
+tree depth are an efficiency problem, not a validity one: they are reported as a note, not a
+failure.
+
+For the report, :meth:`DiagnosticsReport.flagged_table` marks every parameter's checks,
+:meth:`DiagnosticsReport.worst_parameters` ranks parameters by how far they are from passing
+and :func:`parameter_draws` returns one parameter's ``(chain, draw)`` draws by its label.
 """
 
 from __future__ import annotations
@@ -50,6 +56,8 @@ class DiagnosticsReport:
         The thresholds used.
     failures : list of str
         One message per failed check, naming the worst parameter.
+    notes : list of str
+        Advisory findings that do not fail the fit (tree-depth saturation).
     """
 
     table: pd.DataFrame
@@ -58,6 +66,7 @@ class DiagnosticsReport:
     max_tree_depth_hits: int
     thresholds: Thresholds
     failures: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -95,6 +104,7 @@ class DiagnosticsReport:
             "passed": self.passed,
             "thresholds": asdict(self.thresholds),
             "failures": self.failures,
+            "notes": self.notes,
             "worst_parameters": {
                 "r_hat": self._worst("r_hat", largest=True),
                 "ess_bulk": self._worst("ess_bulk", largest=False),
@@ -105,6 +115,43 @@ class DiagnosticsReport:
     def to_json(self) -> str:
         """Return :meth:`to_dict` as indented JSON."""
         return json.dumps(self.to_dict(), indent=2)
+
+    def flagged_table(self) -> pd.DataFrame:
+        """Return the table with pass/fail columns ``r_hat_ok, ess_bulk_ok, ess_tail_ok, ok``.
+
+        Rows are sorted worst first (see :meth:`worst_parameters`).
+        """
+        th = self.thresholds
+        out = self.table.copy()
+        out["r_hat_ok"] = out["r_hat"] < th.r_hat_max
+        out["ess_bulk_ok"] = out["ess_bulk"] >= th.ess_min
+        out["ess_tail_ok"] = out["ess_tail"] >= th.ess_min
+        out["ok"] = out[["r_hat_ok", "ess_bulk_ok", "ess_tail_ok"]].all(axis=1)
+        order = np.argsort(-self._badness(), kind="stable")
+        return out.iloc[order].reset_index(drop=True)
+
+    def worst_parameters(self, k: int = 4) -> list[str]:
+        """Return the labels of the ``k`` parameters furthest from passing.
+
+        Badness is the largest of ``(r_hat - 1) / (r_hat_max - 1)`` and ``ess_min / ess``
+        (bulk and tail): above 1 the parameter fails. NaN statistics (constant draws) count
+        as neither good nor bad and sort last.
+        """
+        order = np.argsort(-self._badness(), kind="stable")
+        return [str(self.table["parameter"].iloc[i]) for i in order[:k]]
+
+    def _badness(self) -> np.ndarray:
+        th = self.thresholds
+        with np.errstate(divide="ignore", invalid="ignore"):
+            parts = np.column_stack(
+                [
+                    (self.table["r_hat"].to_numpy() - 1.0) / (th.r_hat_max - 1.0),
+                    th.ess_min / self.table["ess_bulk"].to_numpy(),
+                    th.ess_min / self.table["ess_tail"].to_numpy(),
+                ]
+            )
+        parts = np.where(np.isnan(parts), -np.inf, parts)
+        return parts.max(axis=1)
 
     def _worst(self, col: str, *, largest: bool) -> str:
         s = self.table.set_index("parameter")[col].dropna()
@@ -133,6 +180,28 @@ def _flat_table(idata: xr.DataTree, var_names: list[str]) -> pd.DataFrame:
                 rows.setdefault(label, {})[stat] = float(item)
     table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("parameter").reset_index()
     return table[["parameter", "r_hat", "ess_bulk", "ess_tail"]]
+
+
+def parameter_draws(idata: xr.DataTree, label: str) -> xr.DataArray:
+    """Return the ``(chain, draw)`` draws of one scalar parameter named as in the table.
+
+    Parameters
+    ----------
+    idata : DataTree
+        The fit.
+    label : str
+        ``"name"`` or ``"name[c1, c2]"`` with the coordinate values of the non-sample dims.
+    """
+    name, _, rest = label.partition("[")
+    da = idata["posterior"][name]
+    dims = [d for d in da.dims if d not in ("chain", "draw")]
+    if not dims:
+        return da
+    wanted = rest.removesuffix("]").split(", ")
+    for dim, value in zip(dims, wanted, strict=True):
+        match = [i for i, c in enumerate(da[dim].to_numpy()) if str(c) == value]
+        da = da.isel({dim: match[0]})
+    return da
 
 
 def _checked_variables(idata: xr.DataTree) -> list[str]:
@@ -191,7 +260,14 @@ def check_convergence(
         failures.append(f"{n_div} divergent transitions (allowed: {th.max_divergences})")
     if not math.isnan(min_bfmi) and min_bfmi < th.bfmi_min:
         failures.append(f"E-BFMI {min_bfmi:.2f} < {th.bfmi_min} in at least one chain")
-    report = DiagnosticsReport(table, n_div, min_bfmi, depth_hits, th, failures)
+    notes = []
+    if depth_hits:
+        n_total = int(idata["posterior"].sizes["chain"] * idata["posterior"].sizes["draw"])
+        notes.append(
+            f"{depth_hits} of {n_total} transitions hit the maximum tree depth (an efficiency "
+            "problem: consider reparameterising or centring covariates)"
+        )
+    report = DiagnosticsReport(table, n_div, min_bfmi, depth_hits, th, failures, notes)
     if warn:
         for msg in failures:
             warnings.warn(f"convergence check failed: {msg}", ConvergenceWarning, stacklevel=2)

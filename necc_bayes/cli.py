@@ -274,6 +274,60 @@ REGISTRY: list[Callable[[argparse._SubParsersAction], None]] = [
 ]
 
 
+def _add_synthesize(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "synthesize",
+        help="write the SYNTHETIC cohort calibrated to the study, its true parameters and "
+        "calibration table",
+    )
+    p.add_argument("--seed", type=int, help="generator seed (default: the shipped file's seed)")
+    p.add_argument("--out", required=True, help="cohort CSV to write")
+    p.add_argument("--truth", help="true-parameter JSON (default: <stem>_truth.json)")
+    p.add_argument("--calibration", help="calibration CSV (default: <stem>_calibration.csv)")
+    p.set_defaults(func=_run_synthesize)
+
+
+def _run_synthesize(args: argparse.Namespace) -> int:
+    from necc_bayes.synthetic import DEFAULT_SEED, write_cohort
+
+    seed = DEFAULT_SEED if args.seed is None else args.seed
+    paths = write_cohort(args.out, seed, truth_path=args.truth, calibration_path=args.calibration)
+    print(f"synthetic cohort (seed {seed}): " + ", ".join(str(p) for p in paths.values()))
+    return EXIT_OK
+
+
+REGISTRY.append(_add_synthesize)
+
+
+def _add_compare(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "compare", help="compare fits of the same data by PSIS-LOO (reads DIR/posterior.nc)"
+    )
+    p.add_argument("dirs", nargs="+", metavar="DIR", help="output directories of `fit`")
+    p.add_argument("--json", action="store_true", help="print the table as JSON records")
+    p.set_defaults(func=_run_compare)
+
+
+def _run_compare(args: argparse.Namespace) -> int:
+    import warnings
+
+    from necc_bayes.model_comparison import ParetoKWarning, compare_dirs
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ParetoKWarning)
+        table = compare_dirs(args.dirs)
+    if args.json:
+        print(table.reset_index(names="model").to_json(orient="records", indent=2))
+    else:
+        print(table.to_string(float_format=lambda v: f"{v:.4g}"))
+    for w in caught:
+        print(f"WARNING: {w.message}", file=sys.stderr)
+    return EXIT_OK
+
+
+REGISTRY.append(_add_compare)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the top-level parser with every subcommand registered."""
     parser = _Parser(prog="necc-bayes", description=__doc__.splitlines()[0])

@@ -25,17 +25,42 @@ TABLES: dict[str, str] = {
 RESPONSES: tuple[str, ...] = ("CR", "PR", "SD", "PD")
 
 _DTYPES: dict[str, dict[str, str]] = {
-    "table1": {"variable": "string", "category": "string", "subcategory": "string",
-               "level": "string", "statistic": "string", "unit": "string"},
+    "table1": {
+        "variable": "string",
+        "category": "string",
+        "subcategory": "string",
+        "level": "string",
+        "statistic": "string",
+        "unit": "string",
+    },
     "table2": {"site": "string", "site_as_printed": "string", "term": "string", "unit": "string"},
-    "table3": {"section": "string", "label_as_printed": "string", "term": "string",
-               "hr_refers_to": "string", "direction_basis": "string", "model": "string",
-               "p_printed": "string", "hr_printed": "string", "ci_printed": "string"},
-    "table4": {"variable_as_printed": "string", "term": "string", "group": "string",
-               "percent_printed": "string"},
-    "table5": {"pd1_drug": "string", "regimen_as_printed": "string", "regimen": "string",
-               "best_response": "string", "initial_sites_as_printed": "string",
-               "initial_sites": "string", "final_status": "string", "biomarker": "string"},
+    "table3": {
+        "section": "string",
+        "label_as_printed": "string",
+        "term": "string",
+        "hr_refers_to": "string",
+        "direction_basis": "string",
+        "model": "string",
+        "p_printed": "string",
+        "hr_printed": "string",
+        "ci_printed": "string",
+    },
+    "table4": {
+        "variable_as_printed": "string",
+        "term": "string",
+        "group": "string",
+        "percent_printed": "string",
+    },
+    "table5": {
+        "pd1_drug": "string",
+        "regimen_as_printed": "string",
+        "regimen": "string",
+        "best_response": "string",
+        "initial_sites_as_printed": "string",
+        "initial_sites": "string",
+        "final_status": "string",
+        "biomarker": "string",
+    },
 }
 
 

@@ -27,10 +27,29 @@ SITE_COUNTS = {
 }
 
 SYNTHETIC_TERMS = {
-    "age_gt50", "figo_3_4", "histology_pure", "tumor_size_gt4", "invasion_deep", "lvsi",
-    "nerve_invasion", "plnm", "syn", "cga", "cd56", "chemo_cycles_ge4", "radiation",
-    "site_lung", "site_abdominal", "site_pelvic", "site_bone", "site_cervicothoracic_ln",
-    "site_brain", "site_vaginal_vault", "n_sites_gt1", "antiangiogenic", "ici",
+    "age_gt50",
+    "figo_3_4",
+    "histology_pure",
+    "tumor_size_gt4",
+    "invasion_deep",
+    "lvsi",
+    "nerve_invasion",
+    "plnm",
+    "syn",
+    "cga",
+    "cd56",
+    "chemo_cycles_ge4",
+    "radiation",
+    "site_lung",
+    "site_abdominal",
+    "site_pelvic",
+    "site_bone",
+    "site_cervicothoracic_ln",
+    "site_brain",
+    "site_vaginal_vault",
+    "n_sites_gt1",
+    "antiangiogenic",
+    "ici",
 }
 
 
@@ -71,8 +90,15 @@ def test_table1_categories_sum_to_88_per_variable():
     counts = t1[t1["statistic"] == "count"]
     top = counts[counts["subcategory"].isna() | (counts["subcategory"] == "All")]
     sums = top.groupby("variable")["value"].sum()
-    for variable in ["histology", "figo_stage_2018", "tumor_size", "stromal_invasion_depth",
-                     "lvsi", "plnm", "chemo_cycles"]:
+    for variable in [
+        "histology",
+        "figo_stage_2018",
+        "tumor_size",
+        "stromal_invasion_depth",
+        "lvsi",
+        "plnm",
+        "chemo_cycles",
+    ]:
         assert sums[variable] == N, variable
     # radiation prints only the "yes" row: 53 (60.2%)
     assert sums["radiation"] == 53
@@ -81,8 +107,11 @@ def test_table1_categories_sum_to_88_per_variable():
 def test_table1_histology_subtypes_sum_to_their_type():
     t1 = published.load_table("table1")
     hist = t1[t1["variable"] == "histology"].set_index("level")["value"]
-    assert hist["small_cell"] == hist[["small_cell_pure", "small_cell_mixed_adc",
-                                       "small_cell_mixed_sqc_asc"]].sum() == 71
+    assert (
+        hist["small_cell"]
+        == hist[["small_cell_pure", "small_cell_mixed_adc", "small_cell_mixed_sqc_asc"]].sum()
+        == 71
+    )
     assert hist["large_cell"] == hist[["large_cell_pure", "large_cell_mixed_small_cell"]].sum() == 8
     assert hist["nos"] == hist[["nos_pure", "nos_mixed_adc"]].sum() == 9
     # pure NECC: 48 + 6 + 6 = 60 (Table 4 gives 23 + 39 = 62, the text 88 - 23 = 65)
@@ -120,10 +149,18 @@ def test_table3_values_exactly_as_printed():
     multi = published.table3("multivariable").set_index("term")
     # Table 3, "Abdominal organs recurrence", multivariate: 0.031 2.543 1.089–5.937
     assert tuple(multi.loc["site_abdominal", ["p", "hr", "ci_low", "ci_high"]]) == (
-        0.031, 2.543, 1.089, 5.937)
+        0.031,
+        2.543,
+        1.089,
+        5.937,
+    )
     # Table 3, "Number of recurrent sites (1 vs. > 1)", multivariate: 0.025 1.626 1.064–2.484
     assert tuple(multi.loc["n_sites_gt1", ["p", "hr", "ci_low", "ci_high"]]) == (
-        0.025, 1.626, 1.064, 2.484)
+        0.025,
+        1.626,
+        1.064,
+        2.484,
+    )
     uni = published.table3("univariate").set_index("term")
     # Table 3, "Syn": 0.404 23.435 0.014–38,678.493 (separation artefact)
     syn = uni.loc["syn"]
@@ -165,8 +202,10 @@ def test_table4_implied_denominators_reproduce_percentages():
     assert (ok == t4["denominator_reproduces_percent"]).all()
     # the two printed percentages no denominator reproduces (README): 12 (31.5) and 27 (81.2)
     bad = t4.loc[~ok, ["term", "group", "n"]].values.tolist()
-    assert bad == [["tumor_size_gt4", "abdominal_neg", 12],
-                   ["chemo_cycles_ge4", "abdominal_pos", 27]]
+    assert bad == [
+        ["tumor_size_gt4", "abdominal_neg", 12],
+        ["chemo_cycles_ge4", "abdominal_pos", 27],
+    ]
 
 
 def test_table5_sixteen_patients():
@@ -197,15 +236,25 @@ def test_table5_sites_are_synthetic_columns():
 def test_outcomes_text_numbers():
     out = published.outcomes()
     expected = {
-        "median_follow_up": 11.1, "follow_up_min": 2.37, "follow_up_max": 65.5,
-        "prs_5y_percent": 20.6, "prs_median_abdominal_pos": 12.2,
-        "prs_median_abdominal_neg": 26.6, "prs_3y_percent_abdominal_pos": 10.4,
-        "prs_3y_percent_abdominal_neg": 66.5, "ttr_median_lung_pos": 16.1,
-        "ttr_median_lung_neg": 11.2, "ttr_lung_logrank_p": 0.008,
-        "orr_ici_responders": 7, "orr_non_ici_responders": 9,
-        "ici_best_response_cr": 5, "ici_best_response_pr": 3,
-        "ici_best_response_sd": 4, "ici_best_response_pd": 4,
-        "prs_median_pelvic_first": 18.0, "prs_median_pelvic_second": 15.5,
+        "median_follow_up": 11.1,
+        "follow_up_min": 2.37,
+        "follow_up_max": 65.5,
+        "prs_5y_percent": 20.6,
+        "prs_median_abdominal_pos": 12.2,
+        "prs_median_abdominal_neg": 26.6,
+        "prs_3y_percent_abdominal_pos": 10.4,
+        "prs_3y_percent_abdominal_neg": 66.5,
+        "ttr_median_lung_pos": 16.1,
+        "ttr_median_lung_neg": 11.2,
+        "ttr_lung_logrank_p": 0.008,
+        "orr_ici_responders": 7,
+        "orr_non_ici_responders": 9,
+        "ici_best_response_cr": 5,
+        "ici_best_response_pr": 3,
+        "ici_best_response_sd": 4,
+        "ici_best_response_pd": 4,
+        "prs_median_pelvic_first": 18.0,
+        "prs_median_pelvic_second": 15.5,
         "prs_pelvic_logrank_p": 0.044,
     }
     for key, value in expected.items():
@@ -220,8 +269,9 @@ def test_outcomes_match_tables():
     out = published.outcomes()
     t5 = published.table5()
     for resp in published.RESPONSES:
-        assert out[f"ici_best_response_{resp.lower()}"]["value"] == (
-            t5["best_response"] == resp).sum()
+        assert (
+            out[f"ici_best_response_{resp.lower()}"]["value"] == (t5["best_response"] == resp).sum()
+        )
     # abdominal subsites 25+5+2+2+1+1 = 36 > 33 abdominal patients (several organs each)
     sub = [k for k in out if k.startswith("abdominal_")]
     assert sum(out[k]["value"] for k in sub) == 36

@@ -249,9 +249,9 @@ def sample_resolved(
     model = build_model(inputs, priors, warn=warn)
     s = resolved.sampler
     idata = sample_posterior(
-        model,
         inputs,
         priors,
+        model=model,
         draws=s.draws,
         tune=s.tune,
         chains=s.chains,

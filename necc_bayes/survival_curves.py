@@ -175,7 +175,7 @@ def summary_table(
     }
     rows = []
 
-    def add(name: str, quantities: dict[str, np.ndarray]) -> None:
+    def add(name: str, quantities: dict[str, np.ndarray], *, contrast: bool = False) -> None:
         for q, draws in quantities.items():
             finite = draws[np.isfinite(draws)] if q == "median_survival" else draws
             med, low, high = (
@@ -193,7 +193,7 @@ def summary_table(
                     "low": float(low),
                     "high": float(high),
                     "p_beyond_follow_up": float(np.mean(draws > follow_up_max))
-                    if q == "median_survival"
+                    if q == "median_survival" and not contrast
                     else np.nan,
                 }
             )
@@ -202,5 +202,5 @@ def summary_table(
         add(name, quantities)
     for a, b in contrasts or []:
         qa, qb = per_profile[a], per_profile[b]
-        add(f"{a} - {b}", {q: qa[q] - qb[q] for q in qa})
+        add(f"{a} - {b}", {q: qa[q] - qb[q] for q in qa}, contrast=True)
     return pd.DataFrame(rows)

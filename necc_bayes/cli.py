@@ -299,6 +299,35 @@ def _run_synthesize(args: argparse.Namespace) -> int:
 REGISTRY.append(_add_synthesize)
 
 
+def _add_compare(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "compare", help="compare fits of the same data by PSIS-LOO (reads DIR/posterior.nc)"
+    )
+    p.add_argument("dirs", nargs="+", metavar="DIR", help="output directories of `fit`")
+    p.add_argument("--json", action="store_true", help="print the table as JSON records")
+    p.set_defaults(func=_run_compare)
+
+
+def _run_compare(args: argparse.Namespace) -> int:
+    import warnings
+
+    from necc_bayes.model_comparison import ParetoKWarning, compare_dirs
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ParetoKWarning)
+        table = compare_dirs(args.dirs)
+    if args.json:
+        print(table.reset_index(names="model").to_json(orient="records", indent=2))
+    else:
+        print(table.to_string(float_format=lambda v: f"{v:.4g}"))
+    for w in caught:
+        print(f"WARNING: {w.message}", file=sys.stderr)
+    return EXIT_OK
+
+
+REGISTRY.append(_add_compare)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the top-level parser with every subcommand registered."""
     parser = _Parser(prog="necc-bayes", description=__doc__.splitlines()[0])

@@ -32,13 +32,18 @@ def _add_reproduce(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default="results", help="output directory (default: results)")
     p.add_argument("--overwrite", action="store_true", help="replace a non-empty --out")
     p.add_argument("--quiet", action="store_true", help="no progress display")
+    p.add_argument("--draws", type=int, help="override every model's draws per chain")
+    p.add_argument("--chains", type=int, help="override every model's number of chains")
     p.set_defaults(func=_run_reproduce)
 
 
 def _run_reproduce(args: argparse.Namespace) -> int:
     from necc_bayes.reproduce import run_reproduce
 
-    run_reproduce(args.out, overwrite=args.overwrite, quiet=args.quiet)
+    out = run_reproduce(
+        args.out, overwrite=args.overwrite, quiet=args.quiet, draws=args.draws, chains=args.chains
+    )
+    print(f"wrote {out}/ (open {out}/report.html); all posteriors are from the SYNTHETIC cohort")
     return EXIT_OK
 
 

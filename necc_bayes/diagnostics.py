@@ -173,10 +173,7 @@ def _flat_table(idata: xr.DataTree, var_names: list[str]) -> pd.DataFrame:
             stacked = da.stack(_k=da.dims) if da.dims else da.expand_dims("_k")
             for idx in range(stacked.sizes["_k"]):
                 item = stacked.isel(_k=idx)
-                label = str(name)
-                if da.dims:
-                    coords = [str(item[d].item()) for d in da.dims]
-                    label += "[" + ", ".join(coords) + "]"
+                label = _label(str(name), item, list(da.dims)) if da.dims else str(name)
                 rows.setdefault(label, {})[stat] = float(item)
     table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("parameter").reset_index()
     return table[["parameter", "r_hat", "ess_bulk", "ess_tail"]]
@@ -192,16 +189,46 @@ def parameter_draws(idata: xr.DataTree, label: str) -> xr.DataArray:
     label : str
         ``"name"`` or ``"name[c1, c2]"`` with the coordinate values of the non-sample dims.
     """
-    name, _, rest = label.partition("[")
-    da = idata["posterior"][name]
+    name = label.partition("[")[0]
+    da = idata["posterior"].to_dataset()[name]
     dims = [d for d in da.dims if d not in ("chain", "draw")]
     if not dims:
         return da
-    wanted = rest.removesuffix("]").split(", ")
-    for dim, value in zip(dims, wanted, strict=True):
-        match = [i for i, c in enumerate(da[dim].to_numpy()) if str(c) == value]
-        da = da.isel({dim: match[0]})
-    return da
+    stacked = da.stack(_k=dims)
+    for idx in range(stacked.sizes["_k"]):
+        item = stacked.isel(_k=idx)
+        if _label(name, item, dims) == label:
+            return item.drop_vars(["_k", *dims])
+    raise KeyError(f"no parameter {label!r} in the posterior")
+
+
+def _label(name: str, item: xr.DataArray, dims: list) -> str:
+    """``name[c1, c2]`` from the coordinate values of one element (as in the table)."""
+    return name + "[" + ", ".join(str(item[d].item()) for d in dims) + "]"
+
+
+def distinct_worst_parameters(
+    report: DiagnosticsReport, idata: xr.DataTree, k: int = 4
+) -> list[str]:
+    """The ``k`` worst parameters, skipping monotone transforms of ones already chosen.
+
+    ``hr[a]`` is ``exp(log_hr[a])`` and a family-specific variable such as
+    ``log_hr_normal[a]`` is a copy of ``log_hr[a]``: their draws have identical ranks and
+    identical diagnostics, so only the first of them is kept.
+    """
+    chosen: list[str] = []
+    ranks: list[np.ndarray] = []
+    for label in report.worst_parameters(len(report.table)):
+        r = np.argsort(np.argsort(parameter_draws(idata, label).to_numpy().ravel()))
+        if any(
+            np.array_equal(r, other) or np.array_equal(r, r.size - 1 - other) for other in ranks
+        ):
+            continue
+        chosen.append(label)
+        ranks.append(r)
+        if len(chosen) == k:
+            break
+    return chosen
 
 
 def _checked_variables(idata: xr.DataTree) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from necc_bayes.fitting import PEMResult
@@ -11,6 +12,7 @@ from necc_bayes.spec import to_toml
 
 def write_fit_files(result: PEMResult, directory: Path) -> None:
     """Write every DESIGN §5 file of a fit into an existing directory."""
+    from necc_bayes.ppc import posterior_predictive_check
     from necc_bayes.report import render_fit_report
 
     result.to_netcdf(directory / "posterior.nc")
@@ -22,8 +24,10 @@ def write_fit_files(result: PEMResult, directory: Path) -> None:
     result.hazard_ratios().to_csv(directory / "hazard_ratios.csv", index=False)
     result.survival().to_csv(directory / "survival.csv", index=False)
     result.survival_summary().to_csv(directory / "survival_summary.csv", index=False)
-    (directory / "diagnostics.json").write_text(result.diagnostics().to_json(), encoding="utf-8")
-    (directory / "report.html").write_text(render_fit_report(result), encoding="utf-8")
+    ppc = posterior_predictive_check(result)
+    diagnostics = {**result.diagnostics().to_dict(), "ppc": ppc.to_dict()}
+    (directory / "diagnostics.json").write_text(json.dumps(diagnostics, indent=2), encoding="utf-8")
+    (directory / "report.html").write_text(render_fit_report(result, ppc=ppc), encoding="utf-8")
 
 
 def write_fit_outputs(result: PEMResult, out: str | Path, *, overwrite: bool = False) -> Path:

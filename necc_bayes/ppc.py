@@ -212,7 +212,8 @@ class PPCResult:
             "band_prob": self.ci_prob,
             "n_replicates": self.n_replicates,
             "events_ppp": {
-                str(r.interval): round(float(r.ppp), 4) for r in self.events.itertuples()
+                str(k): round(float(v), 4)
+                for k, v in zip(self.events["interval"], ppp, strict=True)
             },
             "events_ppp_extreme": int(((ppp < 0.025) | (ppp > 0.975)).sum()),
             "censoring": self.censoring,

@@ -15,8 +15,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from fake_fit import fake_result
+
 from necc_bayes.report import render_fit_report
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -72,7 +72,9 @@ def chromium() -> str:
         for cmd in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "chromium"]):
             done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
             if done.returncode != 0:
-                pytest.skip(f"cannot install chromium: {' '.join(cmd)} failed: {done.stderr[-300:]}")
+                pytest.skip(
+                    f"cannot install chromium: {' '.join(cmd)} failed: {done.stderr[-300:]}"
+                )
         exe = shutil.which("chromium")
     if exe is None:
         pytest.skip("chromium is not installed and cannot be installed (not root or no apt-get)")

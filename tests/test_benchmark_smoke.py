@@ -24,7 +24,6 @@ from simulate import priors_for, raw_inputs, simulate  # noqa: E402
 from necc_bayes import pem_math  # noqa: E402
 from necc_bayes.piecewise_exponential import build_model  # noqa: E402
 
-
 FAST = "FAST_COMPILE"  # python linker: these graphs are tiny, compilation would dominate
 
 

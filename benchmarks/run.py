@@ -28,6 +28,7 @@ sys.path.insert(0, str(HERE))
 MODELS = {
     "ours": "ours (default: marginalised gamma, sufficient statistics)",
     "ours_unmarg": "ours, unmarginalised gamma (lambda sampled)",
+    "ours_sorted": "experimental: ours with S_j in O(n + J) (benchmarks/sorted_pem.py)",
     "baseline": "long-format Poisson, same centred design",
     "baseline_raw": "long-format Poisson, raw covariates (as the PyMC example)",
 }
@@ -79,6 +80,10 @@ def _build(kind: str, cohort):
         return build_model(cohort.inputs, priors_for(cohort), warn=False)
     if kind == "ours_unmarg":
         return build_model(cohort.inputs, priors_for(cohort, marginalize=False), warn=False)
+    if kind == "ours_sorted":
+        from sorted_pem import build_model_sorted
+
+        return build_model_sorted(cohort.inputs, priors_for(cohort))
     if kind == "baseline":
         return build_long_poisson(cohort.inputs, priors_for(cohort, marginalize=False))
     if kind == "baseline_raw":
@@ -95,7 +100,8 @@ def _summaries(tree, kind: str, cohort, seed: int) -> dict:
     from necc_bayes.sampling import baseline_rng
 
     post = tree["posterior"].to_dataset()
-    if kind == "ours":  # baseline drawn from its conditional posterior, as sample_posterior does
+    # marginalised: baseline drawn from its conditional posterior, as sample_posterior does
+    if kind in ("ours", "ours_sorted"):
         from simulate import priors_for
 
         base = priors_for(cohort).baseline
@@ -125,7 +131,7 @@ def _summaries(tree, kind: str, cohort, seed: int) -> dict:
 def _sampled(tree, kind: str) -> dict:
     post = tree["posterior"].to_dataset()
     names = ["log_hr_normal"] if kind.startswith("ours") else ["log_hr"]
-    if kind != "ours":
+    if kind not in ("ours", "ours_sorted"):
         names.append("baseline_hazard")
     return {n: post[n] for n in names if n in post}
 

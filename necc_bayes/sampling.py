@@ -39,7 +39,7 @@ from necc_bayes.piecewise_exponential import (
     interval_labels,
     is_marginalized,
 )
-from necc_bayes.priors import GammaBaseline
+from necc_bayes.priors import GammaBaseline, RandomWalkBaseline
 
 Sampler = Literal["nutpie", "pymc"]
 
@@ -84,6 +84,16 @@ def provenance_attrs(*, sampler: str, seed: int, **settings: int | float) -> dic
     return attrs
 
 
+def default_target_accept(priors: PEMPriors) -> float:
+    """Return the default NUTS target acceptance rate for these priors.
+
+    0.9, except 0.95 for the random-walk baseline: on a 40-subject cohort with 5 of 13
+    intervals empty (issue 11's sparse case) 0.9 left 3-5 divergences in 2 of 3 seeds
+    (4 x 1000 draws), 0.95 and 0.99 none.
+    """
+    return 0.95 if isinstance(priors.baseline, RandomWalkBaseline) else 0.9
+
+
 def baseline_rng(seed: int) -> np.random.Generator:
     """Return the generator for the conditional baseline draws derived from ``seed``."""
     return np.random.default_rng([int(seed), BASELINE_STREAM])
@@ -99,7 +109,7 @@ def sample_posterior(
     chains: int = 4,
     seed: int,
     sampler: Sampler = "nutpie",
-    target_accept: float = 0.9,
+    target_accept: float | None = None,
     progressbar: bool = True,
     cores: int | None = None,
 ) -> xr.DataTree:
@@ -121,8 +131,9 @@ def sample_posterior(
         Seed for the sampler and for the conditional baseline draws.
     sampler : {"nutpie", "pymc"}
         NUTS implementation.
-    target_accept : float
-        Target acceptance rate of the step-size adaptation.
+    target_accept : float, optional
+        Target acceptance rate of the step-size adaptation; default
+        :func:`default_target_accept` (0.9, or 0.95 for the random-walk baseline).
     progressbar : bool
         Show the sampler's progress bar.
     cores : int, optional
@@ -137,6 +148,8 @@ def sample_posterior(
     if sampler not in ("nutpie", "pymc"):
         raise ValueError(f"sampler must be 'nutpie' or 'pymc', got {sampler!r}")
     model = build_model(inputs, priors) if model is None else model
+    if target_accept is None:
+        target_accept = default_target_accept(priors)
     if model.free_RVs:
         with model:
             idata = pm.sample(

@@ -212,3 +212,13 @@ def test_random_walk_passes_diagnostics_on_sparse_case():
     assert min(ess_b, ess_t) >= 400, (ess_b, ess_t)
     assert div == 0
     assert float(az.bfmi(idata["sample_stats"].to_dataset())["energy"].min()) >= 0.3
+
+
+def test_log_likelihood_optional():
+    inputs = cohort(1, 30, grid=False)
+    priors = normal_priors(GammaBaseline(alpha=1.0, beta=10.0))
+    model = build_model(inputs, priors)
+    post = fake_posterior(np.array([0.5, 0.1]), 2, 5)
+    idata = add_posterior_quantities(post, model, inputs, priors, seed=1, log_likelihood=False)
+    assert "log_likelihood" not in idata.children
+    assert "baseline_hazard" in idata["posterior"].data_vars

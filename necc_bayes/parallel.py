@@ -27,13 +27,12 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
-
-from necc_bayes.refit import compile_count
 
 SERIAL = "serial"
 PROCESSES = "processes"
@@ -49,6 +48,12 @@ class TaskOutput:
     value: Any
     worker: str
     compilations: int
+
+
+def compile_count() -> int:
+    """Compilations made by this process (0 if the refit machinery was never imported)."""
+    refit = sys.modules.get("necc_bayes.refit")
+    return 0 if refit is None else int(refit.compile_count())
 
 
 def _call(fn: Callable[[Any], Any], task: Any) -> TaskOutput:

@@ -349,6 +349,11 @@ class ModelCache:
         self._lock = threading.Lock()
         self.n_compilations = 0
 
+    def clear(self) -> None:
+        """Forget every compiled model (the next refit of each structure compiles again)."""
+        with self._lock:
+            self._models.clear()
+
     def get(self, inputs: PEMInputs, priors: PEMPriors) -> RefitModel:
         """Return the compiled model for the structure of (inputs, priors)."""
         key = structure_key(inputs, priors)

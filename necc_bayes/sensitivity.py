@@ -269,11 +269,12 @@ def run_settings(
 
 def p_band(p: float, prob: float = 0.95) -> str:
     """``"> 0.95"``, ``"< 0.05"`` or ``"0.05-0.95"`` for P(HR > 1) (bands for ``prob``)."""
+    low = round(1.0 - prob, 12)
     if p > prob:
         return f"> {prob:g}"
-    if p < 1.0 - prob:
-        return f"< {1.0 - prob:g}"
-    return f"{1.0 - prob:g}-{prob:g}"
+    if p < low:
+        return f"< {low:g}"
+    return f"{low:g}-{prob:g}"
 
 
 def flag_conclusions(table: pd.DataFrame, *, prob: float = 0.95) -> pd.DataFrame:

@@ -7,7 +7,7 @@ STAMP     := $(VENV)/.installed
 OUT       ?= results
 PYTEST_ARGS ?=
 
-.PHONY: reproduce test test-fast lint bench env clean
+.PHONY: reproduce test test-fast lint bench env clean notebook
 
 $(STAMP): pyproject.toml constraints.txt scripts/find_python.sh
 	@set -e; \
@@ -40,3 +40,6 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) results .pytest_cache .mypy_cache .ruff_cache
+
+notebook: $(STAMP)
+	$(VENV)/bin/python scripts/build_notebook.py

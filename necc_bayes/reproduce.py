@@ -124,10 +124,16 @@ def step_fits(ctx: Context) -> None:
 
 def step_screen(ctx: Context) -> None:
     """Univariate screen: one PEM per Table 3 covariate, compiled once."""
+    from necc_bayes.refit import SamplerSettings
     from necc_bayes.screen import univariate_screen
 
+    sampler = None
+    if ctx.draws or ctx.chains:
+        sampler = SamplerSettings(
+            draws=ctx.draws or 1000, tune=ctx.draws or 1000, chains=ctx.chains or 4
+        )
     ctx.tables["screen"] = univariate_screen(
-        ctx.cohort_path, TABLE3_TERMS, draws=ctx.draws, chains=ctx.chains
+        bundled_path("models/prs_final.toml"), ctx.cohort_path, TABLE3_TERMS, sampler=sampler
     )
 
 
@@ -172,6 +178,31 @@ def step_orr(ctx: Context) -> None:
     ctx.tables["orr_oc"] = oc_table(treated[1], control[1])
     main = compare(treated, control, delta=0.1)
     (ctx.out / "orr.json").write_text(main.to_json(), encoding="utf-8")
+    from necc_bayes.operating_characteristics import decision_matrix
+    from necc_bayes.plots_orr import plot_operating_characteristics
+
+    plot_operating_characteristics(
+        decision_matrix(treated[1], control[1]),
+        _mkdir(ctx.out / "figures") / "orr_operating_characteristics.png",
+    )
+
+
+def step_sensitivity(ctx: Context) -> None:
+    """Prior-scale, baseline, cut-point and case-deletion sweeps of the final model."""
+    from necc_bayes.sensitivity_outputs import reproduce_sensitivity
+    from necc_bayes.sensitivity_plots import save
+
+    tables, fig, report = reproduce_sensitivity(ctx.fits["prs_final"])
+    for name, table in tables.items():
+        key = name if name == "sensitivity" else f"sensitivity_{name}"
+        ctx.tables[key] = table
+    save(fig, str(_mkdir(ctx.out / "figures") / "sensitivity.png"))
+    ctx.notes += [
+        f"sensitivity: conclusion changes across settings for {c}"
+        for c in report.flags[report.flags["conclusion_changes"]]
+        .apply(lambda r: f"{r['sweep']}: {r['term']}", axis=1)
+        .tolist()
+    ]
 
 
 def step_diagnostics(ctx: Context) -> None:
@@ -205,6 +236,7 @@ STEPS: list[tuple[str, Callable[[Context], None]]] = [
     ("univariate screen (one compiled model)", step_screen),
     ("comparing with the paper", step_comparisons),
     ("objective response rates", step_orr),
+    ("sensitivity sweeps of the final model (compile once)", step_sensitivity),
     ("diagnostics summary", step_diagnostics),
 ]
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from necc_bayes.spec import ModelSpec
+from necc_bayes.spec import ModelSpec, ordinal_term
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,14 @@ def build_design(frame: pd.DataFrame, spec: ModelSpec) -> Design:
     source: list[str] = []
     for term in spec.covariates.terms:
         cat = spec.covariates.categorical.get(term)
+        ordinal = spec.covariates.ordinal.get(term)
+        if ordinal is not None:
+            numeric = pd.to_numeric(frame[term]).to_numpy(dtype=float)
+            for cut in ordinal.levels[1:]:
+                cols.append((numeric >= cut).astype(float))
+                terms.append(ordinal_term(term, cut))
+                source.append(term)
+            continue
         if cat is None:
             cols.append(pd.to_numeric(frame[term]).to_numpy(dtype=float))
             terms.append(term)

@@ -137,7 +137,18 @@ def _check_covariates(frame: pd.DataFrame, spec: ModelSpec, problems: list[Probl
     for term in spec.covariates.terms:
         cat = spec.covariates.categorical.get(term)
         if cat is None:
-            _numeric(frame, term, problems, "numeric")
+            values = _numeric(frame, term, problems, "numeric")
+            ordinal = spec.covariates.ordinal.get(term)
+            below = values < ordinal.levels[0] if ordinal else pd.Series(False, index=values.index)
+            if below.any():
+                problems.append(
+                    Problem(
+                        "ordinal_levels",
+                        f"values below the lowest declared level {ordinal.levels[0]:g}",  # type: ignore[union-attr]
+                        column=term,
+                        rows=_rows(below),
+                    )
+                )
             continue
         values = frame[term].dropna().astype(str)
         if cat.reference not in set(values):

@@ -25,12 +25,14 @@ Names in the model
 * normal terms: ``normal_mu``, ``normal_sigma`` (term_normal);
 * Student-t terms: ``student_t_nu``, ``student_t_mu``, ``student_t_sigma`` (term_student_t);
 * horseshoe: ``hs_global_scale``, ``hs_slab_scale``, ``hs_slab_df``;
-* group ``g``: ``group{g}_mu_sigma``, ``group{g}_tau_sigma``;
+* group ``g``: ``group{g}_mu_sigma``, ``group{g}_tau_sigma`` (hierarchical) or
+  ``group{g}_sigma`` (monotonic);
 * gamma baseline: ``baseline_alpha``, ``baseline_beta``;
 * random walk: ``rw_init_mu``, ``rw_init_sigma``, ``rw_sigma_scale``.
 
 Random variables: ``log_hr_normal``, ``log_hr_student_t``; ``hs_z``, ``hs_tau``, ``hs_lambda``,
-``hs_c2``; ``group{g}_mu``, ``group{g}_tau``, ``group{g}_z``; ``baseline_hazard`` (unmarginalised
+``hs_c2``; ``group{g}_mu``, ``group{g}_tau``, ``group{g}_z`` (hierarchical) or
+``group{g}_total``, ``group{g}_zeta`` (monotonic); ``baseline_hazard`` (unmarginalised
 gamma) or ``baseline_z0``, ``baseline_z``, ``baseline_sigma`` (random walk; ``baseline_z`` has dims
 ``baseline_step``, the intervals after the first). Deterministics:
 ``log_hr``, ``hr`` (term) and, for the random walk, ``baseline_hazard`` (interval).
@@ -52,6 +54,7 @@ from necc_bayes.priors import (
     GammaBaseline,
     HierarchicalGroup,
     HorseshoePrior,
+    MonotonicGroup,
     NormalPrior,
     RandomWalkBaseline,
     StudentTPrior,
@@ -106,7 +109,7 @@ class PEMPriors:
     """
 
     coefficients: dict[str, NormalPrior | StudentTPrior | HorseshoePrior]
-    groups: list[HierarchicalGroup]
+    groups: list[HierarchicalGroup | MonotonicGroup]
     baseline: GammaBaseline | RandomWalkBaseline
 
 
@@ -196,6 +199,13 @@ def _log_hr(inputs: PEMInputs, priors: PEMPriors) -> pt.TensorVariable:
     for g, group in enumerate(priors.groups):
         dim = f"group{g}_term"
         model.add_coord(dim, group.terms)
+        if isinstance(group, MonotonicGroup):
+            sigma = pm.Data(f"group{g}_sigma", float(group.sigma))
+            total = pm.Normal(f"group{g}_total", 0.0, sigma)
+            conc = np.full(len(group.terms), float(group.concentration))
+            zeta = pm.Dirichlet(f"group{g}_zeta", a=conc, dims=dim)
+            pieces.append((list(group.terms), total * zeta))
+            continue
         mu_sigma = pm.Data(f"group{g}_mu_sigma", float(group.mu_sigma))
         tau_sigma = pm.Data(f"group{g}_tau_sigma", float(group.tau_sigma))
         mu = pm.Normal(f"group{g}_mu", 0.0, mu_sigma)

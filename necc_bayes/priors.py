@@ -21,6 +21,8 @@ Group priors (partial pooling across overlapping indicators, e.g. recurrence sit
 
 * ``hierarchical_normal`` -- ``beta_k = mu + tau * z_k``, ``mu ~ Normal(0, mu_sigma)``,
   ``tau ~ HalfNormal(tau_sigma)``, ``z_k ~ Normal(0, 1)`` (non-centred).
+* ``monotonic`` -- a monotone effect over the cumulative dummies of an ordinal covariate:
+  ``beta_k = b * zeta_k``, ``b ~ Normal(0, sigma)``, ``zeta ~ Dirichlet(concentration)``.
 
 Baseline-hazard priors (what the baseline refers to depends on ``covariates.center``: with
 centring it is the hazard of a subject at the covariate means, otherwise of a subject with
@@ -76,6 +78,7 @@ _DISPLAY = {
     "student_t": "StudentT",
     "horseshoe": "RegularisedHorseshoe",
     "hierarchical_normal": "HierarchicalNormal",
+    "monotonic": "Monotonic",
     "gamma": "Gamma",
     "random_walk": "GaussianRandomWalk",
 }
@@ -125,6 +128,31 @@ class HierarchicalGroup(_Prior):
             f"HierarchicalNormal(terms={self.terms}, mu~Normal(0, {_fmt(self.mu_sigma)}), "
             f"tau~HalfNormal({_fmt(self.tau_sigma)}))"
         )
+
+
+class MonotonicGroup(_Prior):
+    """Monotone effect of an ordinal covariate (brms ``mo()``), on its cumulative dummies.
+
+    For an ordinal covariate coded as cumulative dummies ``x>=2, ..., x>=K`` (see
+    ``[covariates.ordinal]``), the log-HRs are ``beta_k = b * zeta_k`` with
+    ``b ~ Normal(0, sigma)`` the log-HR of the top category against the bottom one and
+    ``zeta ~ Dirichlet(concentration)`` the share of that effect gained at each step, so the
+    effect is monotone in the category (all steps share the sign of ``b``).
+    """
+
+    dist: Literal["monotonic"] = "monotonic"
+    terms: list[str] = Field(min_length=2)
+    sigma: PositiveFloat = 1.5
+    concentration: PositiveFloat = 1.0
+
+    def __str__(self) -> str:
+        return (
+            f"Monotonic(terms={self.terms}, total~Normal(0, {_fmt(self.sigma)}), "
+            f"steps~Dirichlet({_fmt(self.concentration)}))"
+        )
+
+
+GroupPrior = Annotated[HierarchicalGroup | MonotonicGroup, Field(discriminator="dist")]
 
 
 class GammaBaseline(_Prior):

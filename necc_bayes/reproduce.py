@@ -34,6 +34,7 @@ MODELS = [
     "prs_sites_hierarchical",
     "prs_by_abdominal",
     "prs_by_sites",
+    "prs_count_ordinal",
 ]
 SITES = [
     "site_lung",
@@ -150,6 +151,20 @@ def step_comparisons(ctx: Context) -> None:
     ctx.tables["site_count_correlation"] = posterior_correlation(
         ctx.fits["prs_sites_hierarchical"], "n_sites_gt1"
     )
+    from necc_bayes.model_comparison import ParetoKWarning, compare_fits
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ParetoKWarning)
+        table = compare_fits(
+            {
+                "count binary (>1 vs 1): prs_final": ctx.fits["prs_final"].idata,
+                "count monotone ordinal (1, 2, 3+): prs_count_ordinal": ctx.fits[
+                    "prs_count_ordinal"
+                ].idata,
+            }
+        )
+    ctx.notes += [f"LOO: {w.message}" for w in caught if issubclass(w.category, ParetoKWarning)]
+    ctx.tables["count_model_comparison"] = table.reset_index(names="model")
 
 
 def posterior_correlation(result: PEMResult, term: str) -> pd.DataFrame:

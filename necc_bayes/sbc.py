@@ -42,7 +42,13 @@ from necc_bayes.intervals import expand
 from necc_bayes.parallel import RunStats, progress, run_tasks
 from necc_bayes.piecewise_exponential import PEMInputs, PEMPriors, interval_labels
 from necc_bayes.ppc import draw_censoring_times, simulate_event_times
-from necc_bayes.priors import GammaBaseline, HorseshoePrior, NormalPrior, StudentTPrior
+from necc_bayes.priors import (
+    GammaBaseline,
+    HorseshoePrior,
+    MonotonicGroup,
+    NormalPrior,
+    StudentTPrior,
+)
 from necc_bayes.refit import SamplerSettings, process_cache
 from necc_bayes.sbc_stats import chisquare_test, ecdf_test
 
@@ -111,6 +117,12 @@ def draw_prior(priors: PEMPriors, terms: list[str], n_intervals: int, rng) -> tu
         for k, t in enumerate(hs_terms):
             beta[terms.index(t)] = z[k] * tau * lam_tilde[k]
     for grp in priors.groups:
+        if isinstance(grp, MonotonicGroup):
+            total = rng.normal(0.0, grp.sigma)
+            zeta = rng.dirichlet(np.full(len(grp.terms), grp.concentration))
+            for t, share in zip(grp.terms, zeta, strict=True):
+                beta[terms.index(t)] = total * share
+            continue
         mu = rng.normal(0.0, grp.mu_sigma)
         tau = abs(rng.normal(0.0, grp.tau_sigma))
         for t in grp.terms:

@@ -33,6 +33,7 @@ RULES: dict[str, str] = {
     "id_unique": "subject ids must be unique",
     "categorical_reference": "a categorical covariate's reference level must occur in the data",
     "categorical_levels": "a categorical covariate's values must be among its declared levels",
+    "ordinal_levels": "an ordinal covariate's values may not lie below its lowest level",
     "constant": "a covariate must take at least two values",
     "collinear": "covariates may not be perfectly collinear (with each other or a constant)",
     "min_events": "at least one event is needed",

@@ -24,7 +24,7 @@ from necc_bayes.priors import (
     DEFAULT_LOG_HR,
     BaselinePrior,
     CoefficientPrior,
-    HierarchicalGroup,
+    GroupPrior,
 )
 
 
@@ -48,12 +48,30 @@ class CategoricalSection(_Section):
     levels: list[str] | None = None
 
 
+class OrdinalSection(_Section):
+    """An ordinal numeric covariate, coded as cumulative dummies ``column>=level``.
+
+    ``levels`` are the ordered category values (at least two); values above the last level
+    are pooled into it (e.g. ``[1, 2, 3]`` gives 1, 2 and 3+); values below the first are
+    refused.
+    """
+
+    levels: list[float] = Field(min_length=2)
+
+    @model_validator(mode="after")
+    def _increasing(self) -> OrdinalSection:
+        if any(b <= a for a, b in zip(self.levels, self.levels[1:], strict=False)):
+            raise ValueError(f"levels must be strictly increasing, got {self.levels}")
+        return self
+
+
 class CovariateSection(_Section):
     """Model terms and how they are coded."""
 
     terms: list[str] = Field(default_factory=list)
     center: bool = True
     categorical: dict[str, CategoricalSection] = Field(default_factory=dict)
+    ordinal: dict[str, OrdinalSection] = Field(default_factory=dict)
 
 
 class IntervalSection(_Section):
@@ -81,7 +99,7 @@ class PriorSection(_Section):
 
     log_hr: CoefficientPrior = DEFAULT_LOG_HR
     terms: dict[str, CoefficientPrior] = Field(default_factory=dict)
-    groups: dict[str, HierarchicalGroup] = Field(default_factory=dict)
+    groups: dict[str, GroupPrior] = Field(default_factory=dict)
     baseline: BaselinePrior = DEFAULT_BASELINE
 
 
@@ -149,6 +167,11 @@ def _cross_problems(spec: ModelSpec) -> list[str]:
     for name in spec.covariates.categorical:
         if name not in terms:
             out.append(f"covariates.categorical.{name} is not in covariates.terms")
+    for name in spec.covariates.ordinal:
+        if name not in terms:
+            out.append(f"covariates.ordinal.{name} is not in covariates.terms")
+        if name in spec.covariates.categorical:
+            out.append(f"'{name}' cannot be both categorical and ordinal")
     known = set(terms) | _dummy_names(spec)
     for name in spec.priors.terms:
         if name not in known:
@@ -169,8 +192,17 @@ def _cross_problems(spec: ModelSpec) -> list[str]:
     return out
 
 
+def ordinal_term(name: str, level: float) -> str:
+    """Name of the cumulative dummy ``name>=level`` of an ordinal covariate."""
+    return f"{name}>={level:g}"
+
+
 def _dummy_names(spec: ModelSpec) -> set[str]:
-    out = set()
+    out = {
+        ordinal_term(name, lev)
+        for name, o in spec.covariates.ordinal.items()
+        for lev in o.levels[1:]
+    }
     for name, cat in spec.covariates.categorical.items():
         for level in cat.levels or []:
             if level != cat.reference:

@@ -16,7 +16,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from necc_bayes.errors import Problem, SpecError
 from necc_bayes.priors import (
@@ -101,6 +109,17 @@ class PriorSection(_Section):
     terms: dict[str, CoefficientPrior] = Field(default_factory=dict)
     groups: dict[str, GroupPrior] = Field(default_factory=dict)
     baseline: BaselinePrior = DEFAULT_BASELINE
+
+    @field_validator("groups", mode="before")
+    @classmethod
+    def _default_group_family(cls, value: Any) -> Any:
+        """A group table without ``dist`` is a hierarchical normal group."""
+        if isinstance(value, dict):
+            return {
+                k: {"dist": "hierarchical_normal", **v} if isinstance(v, dict) else v
+                for k, v in value.items()
+            }
+        return value
 
 
 class SamplerSection(_Section):

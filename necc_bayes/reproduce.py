@@ -25,6 +25,7 @@ from necc_bayes.fit_outputs import write_fit_files
 from necc_bayes.fitting import PEMResult, fit
 from necc_bayes.fragility import fragility_table
 from necc_bayes.outputs import check_out_dir, write_atomically
+from necc_bayes.screen import TABLE3_COVARIATES
 from necc_bayes.study_comparison import group_prs_comparison, table3_comparison
 
 COHORT = "data/synthetic/necc_synthetic_cohort.csv"
@@ -36,34 +37,7 @@ MODELS = [
     "prs_by_sites",
     "prs_count_ordinal",
 ]
-SITES = [
-    "site_lung",
-    "site_abdominal",
-    "site_pelvic",
-    "site_bone",
-    "site_cervicothoracic_ln",
-    "site_brain",
-    "site_vaginal_vault",
-]
-TABLE3_TERMS = [
-    "age_gt50",
-    "figo_3_4",
-    "histology_pure",
-    "tumor_size_gt4",
-    "invasion_deep",
-    "lvsi",
-    "nerve_invasion",
-    "plnm",
-    "syn",
-    "cga",
-    "cd56",
-    "chemo_cycles_ge4",
-    "radiation",
-    *SITES,
-    "n_sites_gt1",
-    "antiangiogenic",
-    "ici",
-]
+TABLE3_TERMS = list(TABLE3_COVARIATES)
 
 
 @dataclass

@@ -125,15 +125,23 @@ def group_prs_comparison(summary: pd.DataFrame, *, term: str = "site_abdominal")
         ("1", "surv_at_36"): published.outcome("prs_3y_percent_abdominal_pos"),
         ("0", "surv_at_36"): published.outcome("prs_3y_percent_abdominal_neg"),
     }
+    quantities = ("median_survival", "surv_at_36", "surv_at_60", "rmst_60")
     rows = []
-    for level in ("1", "0"):
-        for quantity in ("median_survival", "surv_at_36", "surv_at_60", "rmst_60"):
-            post = _pick(summary, f"{term}={level}", quantity)
-            scale = 100.0 if quantity.startswith("surv_at") else 1.0
+    for group, profile in (
+        (f"{term}=1", f"{term}=1"),
+        (f"{term}=0", f"{term}=0"),
+        (f"{term}=1 minus {term}=0", f"{term}=1 - {term}=0"),
+    ):
+        level = group[-1] if " minus " not in group else "diff"
+        for quantity in quantities:
+            post = _pick(summary, profile, quantity)
+            percent = quantity.startswith("surv_at")
+            unit = (" (% points)" if level == "diff" else " (%)") if percent else " (months)"
+            scale = 100.0 if percent else 1.0
             rows.append(
                 {
-                    "group": f"{term}={level}",
-                    "quantity": quantity + (" (%)" if scale == 100.0 else " (months)"),
+                    "group": group,
+                    "quantity": quantity + unit,
                     "paper_value": paper.get((level, quantity)),
                     "paper_source": "published paper (Results text)"
                     if (level, quantity) in paper
@@ -144,19 +152,4 @@ def group_prs_comparison(summary: pd.DataFrame, *, term: str = "site_abdominal")
                     "posterior_source": POSTERIOR_SOURCE,
                 }
             )
-    for quantity in ("median_survival", "surv_at_36", "surv_at_60", "rmst_60"):
-        post = _pick(summary, f"{term}=1 - {term}=0", quantity)
-        scale = 100.0 if quantity.startswith("surv_at") else 1.0
-        rows.append(
-            {
-                "group": f"{term}=1 minus {term}=0",
-                "quantity": quantity + (" (% points)" if scale == 100.0 else " (months)"),
-                "paper_value": None,
-                "paper_source": "not reported",
-                "posterior_median": post["median"] * scale,
-                "posterior_low": post["low"] * scale,
-                "posterior_high": post["high"] * scale,
-                "posterior_source": POSTERIOR_SOURCE,
-            }
-        )
     return pd.DataFrame(rows)

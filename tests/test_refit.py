@@ -14,7 +14,7 @@ import pytest
 
 from necc_bayes.fitting import model_inputs, model_priors, resolve_spec
 from necc_bayes.intervals import expand, quantile_cuts
-from necc_bayes.parallel import RunStats, default_scheduler, run_tasks
+from necc_bayes.parallel import RunStats, run_tasks
 from necc_bayes.piecewise_exponential import PEMInputs, build_model
 from necc_bayes.priors import GammaBaseline, NormalPrior, RandomWalkBaseline, resolve_baseline
 from necc_bayes.refit import (
@@ -137,10 +137,6 @@ def test_dask_executor_on_local_cluster():
         assert stats.scheduler == "dask" and stats.n_tasks == 2
         # by address, as `--scheduler ADDRESS` does
         assert run_tasks(math.sqrt, [36.0], scheduler=cluster.scheduler_address) == [6.0]
-
-
-def test_default_scheduler_is_serial_for_short_runs():
-    assert default_scheduler(10) == "serial"
 
 
 # ----------------------------------------------------------------------------- sampling

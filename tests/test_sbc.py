@@ -218,3 +218,13 @@ def test_tiny_sbc_run_resumes_without_redoing(tmp_path):
     assert main([*args, "--n-sims", "2"]) == 0
     assert (out / "sbc_ecdf.png").is_file()
     assert pd.read_csv(out / "sbc_summary.csv").shape[0] == 7
+
+
+def test_interval_coverage_of_uniform_and_biased_ranks():
+    from necc_bayes.sbc import interval_coverage
+
+    ranks = np.arange(100)  # perfectly uniform ranks over 100 values
+    assert interval_coverage(ranks, 100) == (0.9, 0.9)
+    biased = np.concatenate([np.zeros(50, dtype=int), np.arange(50, 100)])  # truth often below
+    observed, nominal = interval_coverage(biased, 100)
+    assert observed == pytest.approx(45 / 100) and nominal == 0.9

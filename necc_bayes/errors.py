@@ -9,6 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+EXIT_OK = 0
+"""Command-line exit code: success."""
+EXIT_ERROR = 1
+"""Command-line exit code: anything other than bad input."""
+EXIT_BAD_INPUT = 2
+"""Command-line exit code: bad data, specification or arguments."""
+
 
 class NeccBayesError(Exception):
     """Base class of every exception raised by necc-bayes."""

@@ -154,6 +154,22 @@ def run_tasks(
     return results
 
 
+def run_with_progress(
+    fn: Callable[[Any], Any],
+    tasks: Sequence[Any],
+    label: str,
+    *,
+    quiet: bool = True,
+    **kwargs: Any,
+) -> list[Any]:
+    """:func:`run_tasks` with a progress bar advanced as each task completes.
+
+    ``kwargs`` are those of :func:`run_tasks` (``scheduler``, ``n_workers``, ``stats``).
+    """
+    with progress(len(tasks), label, quiet=quiet) as advance:
+        return run_tasks(fn, tasks, on_result=lambda _i, _v: advance(), **kwargs)
+
+
 def _run_dask(
     fn: Callable[[Any], Any],
     tasks: Sequence[Any],

@@ -50,7 +50,7 @@ from necc_bayes.priors import (
     StudentTPrior,
 )
 from necc_bayes.refit import SamplerSettings, process_cache
-from necc_bayes.sbc_stats import chisquare_test, ecdf_test
+from necc_bayes.sbc_stats import uniformity_tests
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -271,45 +271,6 @@ class SBCResult:
         from necc_bayes.sensitivity_plots import plot_sbc
 
         return plot_sbc(self.ranks, self.n_ranks)
-
-
-def interval_coverage(ranks: np.ndarray, n_ranks: int, prob: float = 0.9) -> tuple[float, float]:
-    """Share of simulations whose true value lies in the central ``prob`` posterior interval.
-
-    The truth lies inside the central interval exactly when its rank among the ``n_ranks``
-    thinned draws is between ``round((1 - prob) / 2 * n_ranks)`` (inclusive) and
-    ``n_ranks - that`` (exclusive). Returns the observed share and the share expected under
-    calibration (the fraction of rank values in that range; 0.9 for 100 rank values).
-    """
-    lo = round((1.0 - prob) / 2.0 * n_ranks)
-    inside = (ranks >= lo) & (ranks < n_ranks - lo)
-    return float(np.mean(inside)), (n_ranks - 2 * lo) / n_ranks
-
-
-def uniformity_tests(ranks: pd.DataFrame, n_ranks: int, *, alpha: float = 0.05) -> pd.DataFrame:
-    """ECDF and chi-square p-values per parameter; Bonferroni-adjusted failure flag.
-
-    Also the observed coverage of the central 90% credible interval (``coverage_90``) beside
-    its nominal value under calibration (``coverage_90_nominal``).
-    """
-    rows = [
-        {
-            "parameter": p,
-            "p_ecdf": ecdf_test(ranks[p].to_numpy(), n_ranks),
-            "p_chisq": chisquare_test(ranks[p].to_numpy(), n_ranks),
-            **dict(
-                zip(
-                    ("coverage_90", "coverage_90_nominal"),
-                    interval_coverage(ranks[p].to_numpy(), n_ranks),
-                    strict=True,
-                )
-            ),
-        }
-        for p in ranks.columns
-    ]
-    table = pd.DataFrame(rows)
-    table["failed"] = table["p_ecdf"] < alpha / max(len(rows), 1)
-    return table
 
 
 def run_sbc(

@@ -31,7 +31,7 @@ from necc_bayes.errors import InputError
 from necc_bayes.hazard_ratios import HR_COLUMNS, hazard_ratio_table
 from necc_bayes.intervals import expand
 from necc_bayes.load import read_csv, validate
-from necc_bayes.parallel import RunStats, progress, run_tasks
+from necc_bayes.parallel import RunStats, run_with_progress
 from necc_bayes.piecewise_exponential import PEMInputs, PEMPriors
 from necc_bayes.priors import NormalPrior, resolve_baseline
 from necc_bayes.refit import SamplerSettings, process_cache
@@ -222,15 +222,15 @@ def univariate_screen(
         ``note`` (why a covariate could not be fitted; its numbers are then empty).
     """
     tasks, skipped = screen_tasks(spec, data, covariates, prior=prior, sampler=sampler)
-    with progress(len(tasks), "univariate screen", quiet=quiet) as advance:
-        frames = run_tasks(
-            fit_screen_term,
-            tasks,
-            scheduler=scheduler,
-            n_workers=n_workers,
-            on_result=lambda _i, _v: advance(),
-            stats=stats,
-        )
+    frames = run_with_progress(
+        fit_screen_term,
+        tasks,
+        "univariate screen",
+        quiet=quiet,
+        scheduler=scheduler,
+        n_workers=n_workers,
+        stats=stats,
+    )
     rows = {t.term: f for t, f in zip(tasks, frames, strict=True)}
     out = []
     for term in covariates:

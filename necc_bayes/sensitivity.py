@@ -38,7 +38,7 @@ from necc_bayes.diagnostics import Thresholds, check_convergence
 from necc_bayes.hazard_ratios import hazard_ratio_table
 from necc_bayes.influence import case_deletion_changes, drop_subjects, pareto_k_table
 from necc_bayes.intervals import event_time_cuts, expand, quantile_cuts
-from necc_bayes.parallel import RunStats, progress, run_tasks
+from necc_bayes.parallel import RunStats, run_with_progress
 from necc_bayes.piecewise_exponential import PEMInputs, PEMPriors
 from necc_bayes.priors import (
     GammaBaseline,
@@ -49,6 +49,7 @@ from necc_bayes.priors import (
     resolve_baseline,
 )
 from necc_bayes.refit import SamplerSettings, process_cache
+from necc_bayes.sensitivity_flags import flag_conclusions, power_scaling
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -253,87 +254,18 @@ def run_settings(
     stats: RunStats | None = None,
 ) -> pd.DataFrame:
     """Refit every setting (compile once per structure per worker); rows as the CSV."""
-    with progress(len(settings), "sensitivity refits", quiet=quiet) as advance:
-        frames = run_tasks(
-            fit_setting,
-            settings,
-            scheduler=scheduler,
-            n_workers=n_workers,
-            on_result=lambda _i, _v: advance(),
-            stats=stats,
-        )
+    frames = run_with_progress(
+        fit_setting,
+        settings,
+        "sensitivity refits",
+        quiet=quiet,
+        scheduler=scheduler,
+        n_workers=n_workers,
+        stats=stats,
+    )
     if not frames:
         return pd.DataFrame(columns=SENSITIVITY_COLUMNS)
     return pd.concat(frames, ignore_index=True)
-
-
-def p_band(p: float, prob: float = 0.95) -> str:
-    """``"> 0.95"``, ``"< 0.05"`` or ``"0.05-0.95"`` for P(HR > 1) (bands for ``prob``)."""
-    low = round(1.0 - prob, 12)
-    if p > prob:
-        return f"> {prob:g}"
-    if p < low:
-        return f"< {low:g}"
-    return f"{low:g}-{prob:g}"
-
-
-def flag_conclusions(table: pd.DataFrame, *, prob: float = 0.95) -> pd.DataFrame:
-    """Per sweep and term, say whether the conclusion changes across the settings.
-
-    Parameters
-    ----------
-    table : DataFrame
-        Rows as :data:`SENSITIVITY_COLUMNS` (at least ``sweep, setting, term, hr_low,
-        hr_high, p_hr_gt_1``).
-    prob : float
-        Level of the P(HR > 1) bands.
-
-    Returns
-    -------
-    DataFrame
-        ``sweep, term, n_settings, n_ci_excludes_1, p_bands, hr_median_min, hr_median_max,
-        ci_changes, p_band_changes, conclusion_changes, differing_settings`` (the settings
-        whose conclusion differs from the most common one).
-    """
-    t = table.copy()
-    t["ci_excludes_1"] = (t["hr_low"] > 1.0) | (t["hr_high"] < 1.0)
-    t["p_band"] = [p_band(float(p), prob) for p in t["p_hr_gt_1"]]
-    rows = []
-    for (sweep, term), g in t.groupby(["sweep", "term"], sort=False):
-        concl = g["ci_excludes_1"].astype(str) + "|" + g["p_band"]
-        usual = concl.mode().iloc[0]
-        rows.append(
-            {
-                "sweep": sweep,
-                "term": term,
-                "n_settings": len(g),
-                "n_ci_excludes_1": int(g["ci_excludes_1"].sum()),
-                "p_bands": "; ".join(f"{b}: {n}" for b, n in g["p_band"].value_counts().items()),
-                "hr_median_min": float(g["hr_median"].min()),
-                "hr_median_max": float(g["hr_median"].max()),
-                "ci_changes": g["ci_excludes_1"].nunique() > 1,
-                "p_band_changes": g["p_band"].nunique() > 1,
-                "conclusion_changes": concl.nunique() > 1,
-                "differing_settings": "; ".join(g.loc[concl != usual, "setting"]),
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def power_scaling(idata: xr.DataTree, var_names: tuple[str, ...] = ("log_hr",)) -> pd.DataFrame:
-    """ArviZ power-scaling sensitivity (``psense_summary``) with its diagnosis per parameter.
-
-    ``prior`` / ``likelihood`` are the cumulative Jensen–Shannon distances of the posterior
-    when the prior / likelihood is raised to a power near 1; above 0.05 ArviZ reports
-    "potential prior-data conflict" (both) or "strong prior / weak likelihood" (prior only).
-    With the integrated-out gamma baseline the baseline prior is part of the likelihood.
-    """
-    import arviz as az
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        table = az.psense_summary(idata, var_names=list(var_names))
-    return table.rename_axis("parameter").reset_index()
 
 
 @dataclass

@@ -221,7 +221,7 @@ def test_tiny_sbc_run_resumes_without_redoing(tmp_path):
 
 
 def test_interval_coverage_of_uniform_and_biased_ranks():
-    from necc_bayes.sbc import interval_coverage
+    from necc_bayes.sbc_stats import interval_coverage
 
     ranks = np.arange(100)  # perfectly uniform ranks over 100 values
     assert interval_coverage(ranks, 100) == (0.9, 0.9)

@@ -23,10 +23,9 @@ from necc_bayes.sensitivity import (
     case_deletion_settings,
     cut_point_rules,
     cut_point_settings,
-    flag_conclusions,
-    p_band,
     prior_scale_settings,
 )
+from necc_bayes.sensitivity_flags import flag_conclusions, p_band
 from necc_bayes.sensitivity_plots import plot_sensitivity, to_svg
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from necc_bayes.errors import EXIT_OK
+from necc_bayes.errors import EXIT_ERROR, EXIT_OK
 
 
 def _add_refit_options(p: argparse.ArgumentParser) -> None:
@@ -139,4 +139,4 @@ def _run_sbc(args: argparse.Namespace) -> int:
         f"{n_div} with divergences; calibration {'passed' if result.passed else 'FAILED'}"
     )
     print(f"wrote {out}/")
-    return EXIT_OK
+    return EXIT_OK if result.passed else EXIT_ERROR

@@ -25,6 +25,7 @@ from necc_bayes.fit_outputs import write_fit_files
 from necc_bayes.fitting import PEMResult, fit
 from necc_bayes.fragility import fragility_table
 from necc_bayes.outputs import check_out_dir, write_atomically
+from necc_bayes.sampling import package_versions
 from necc_bayes.screen import TABLE3_COVARIATES
 from necc_bayes.study_comparison import group_prs_comparison, table3_comparison
 
@@ -240,7 +241,11 @@ def _write_tables(ctx: Context) -> None:
         "study's published tables; they are not the study's results.",
         "timings_seconds": ctx.timings,
         "notes": ctx.notes,
-        "models": {n: r.idata.attrs.get("spec_hash") for n, r in ctx.fits.items()},
+        "models": {
+            n: {"spec_hash": r.idata.attrs.get("spec_hash"), "seed": r.spec.sampler.seed}
+            for n, r in ctx.fits.items()
+        },
+        "package_versions": package_versions(),
     }
     (ctx.out / "reproduce.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
 

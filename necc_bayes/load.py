@@ -251,7 +251,7 @@ def validate(frame: pd.DataFrame, spec: ModelSpec, source: str) -> Cohort:
                     )
                 )
     if len(data) < 2:
-        problems.append(Problem("min_rows", f"only {len(data)} usable rows"))
+        problems.append(Problem("min_rows", f"{len(data)} usable row(s); at least 2 are needed"))
         raise DataError(source, problems)
     _check_outcome(data, spec, problems)
     if spec.data.id:

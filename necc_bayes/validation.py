@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from necc_bayes.errors import SpecError
 from necc_bayes.intervals import PersonPeriod, expand, resolve_cuts
 from necc_bayes.load import Cohort, load_cohort
 from necc_bayes.spec import ModelSpec, load_spec
@@ -36,8 +37,13 @@ def check_inputs(spec: ModelSpec | str | Path, data: str | Path) -> Checked:
     DataError
         If the data violate any rule (every problem is listed).
     """
+    source = f"spec '{spec.name}'" if isinstance(spec, ModelSpec) else str(spec)
     spec = spec if isinstance(spec, ModelSpec) else load_spec(spec)
     cohort = load_cohort(data, spec)
     iv = spec.intervals
-    cuts = resolve_cuts(iv.rule, cohort.time, cohort.event, cuts=iv.cuts, n=iv.n)
+    try:
+        cuts = resolve_cuts(iv.rule, cohort.time, cohort.event, cuts=iv.cuts, n=iv.n)
+    except SpecError as err:
+        problems = [replace(p, column=p.column or "intervals.cuts") for p in err.problems]
+        raise SpecError(f"{source} (against data {data})", problems) from None
     return Checked(spec=spec, cohort=cohort, cuts=cuts)

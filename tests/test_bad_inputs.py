@@ -58,7 +58,7 @@ SPEC_CASES = [
     ("syntax.toml", "toml_syntax", None),
     ("missing_data_section.toml", "required_key", "data"),
     ("nan_prior.toml", "invalid_value", "priors.log_hr.normal.mu"),
-    ("cut_beyond_follow_up.toml", "cut_in_follow_up", None),
+    ("cut_beyond_follow_up.toml", "cut_in_follow_up", "intervals.cuts"),
     ("no_such_spec.toml", "file_exists", None),
 ]
 

@@ -39,16 +39,18 @@ def build_long_poisson(inputs: PEMInputs, priors: PEMPriors) -> pm.Model:
         "row": np.arange(len(long)),
     }
     with pm.Model(coords=coords) as model:
-        X_long = pm.Data("X_long", X[rows], dims=("row", "term"))
-        interval = pm.Data("row_interval", long["interval"].to_numpy(), dims="row")
-        exposure = pm.Data("row_exposure", long["exposure"].to_numpy(), dims="row")
-        event = pm.Data("row_event", long["event"].to_numpy(), dims="row")
-        mu_b = pm.Data("normal_mu", np.array([c.mu for c in coefs]), dims="term")  # type: ignore[union-attr]
-        sd_b = pm.Data("normal_sigma", np.array([c.sigma for c in coefs]), dims="term")  # type: ignore[union-attr]
-        a = pm.Data("baseline_alpha", float(base.alpha))
-        b = pm.Data("baseline_beta", float(base.beta))
+        # numpy constants, as in the example: pytensor specialises on them (measured: the
+        # same graph with pm.Data containers takes twice as long per log-density + gradient)
+        X_long = X[rows]
+        interval = long["interval"].to_numpy()
+        exposure = long["exposure"].to_numpy()
+        event = long["event"].to_numpy()
+        mu_b = np.array([c.mu for c in coefs])  # type: ignore[union-attr]
+        sd_b = np.array([c.sigma for c in coefs])  # type: ignore[union-attr]
         log_hr = pm.Normal("log_hr", mu_b, sd_b, dims="term")
-        lam = pm.Gamma("baseline_hazard", alpha=a, beta=b, dims="interval")
+        lam = pm.Gamma(
+            "baseline_hazard", alpha=float(base.alpha), beta=float(base.beta), dims="interval"
+        )
         mu = exposure * lam[interval] * pt.exp(pt.dot(X_long, log_hr))
         pm.Poisson("obs", mu=mu, observed=event, dims="row")
     return model

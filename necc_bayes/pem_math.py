@@ -93,10 +93,24 @@ def sufficient_stats(X: np.ndarray, pp: PersonPeriod) -> SufficientStats:
     )
 
 
-def cumulative_exposure(beta: np.ndarray, stats: SufficientStats) -> np.ndarray:
-    """Return ``S_j(beta) = sum_u E_uj exp(x_u' beta)``, shape ``(..., J)``."""
-    eta = np.asarray(beta, dtype=float) @ stats.X_u.T  # (..., m)
-    return np.exp(eta) @ stats.E_u
+def cumulative_exposure(
+    beta: np.ndarray, stats: SufficientStats, *, chunk: int = 256
+) -> np.ndarray:
+    """Return ``S_j(beta) = sum_u E_uj exp(x_u' beta)``, shape ``(..., J)``.
+
+    Computed in chunks of ``chunk`` coefficient vectors, so the (draws x patterns)
+    intermediate never exceeds ``chunk x patterns`` (4 x 1000 draws at 20,000 patterns would
+    otherwise allocate 1.2 GiB).
+    """
+    beta = np.asarray(beta, dtype=float)
+    n_j = stats.E_u.shape[1]
+    if beta.shape[-1] == 0:  # no covariates: every exp(x'beta) is 1
+        return np.broadcast_to(stats.E_u.sum(axis=0), (*beta.shape[:-1], n_j)).copy()
+    flat = beta.reshape(-1, beta.shape[-1])
+    out = np.empty((flat.shape[0], n_j))
+    for start in range(0, flat.shape[0], chunk):
+        out[start : start + chunk] = np.exp(flat[start : start + chunk] @ stats.X_u.T) @ stats.E_u
+    return out.reshape(*beta.shape[:-1], n_j)
 
 
 def loglik_conditional(beta: np.ndarray, lam: np.ndarray, stats: SufficientStats) -> np.ndarray:

@@ -8,7 +8,9 @@ Each subcommand is registered in ``REGISTRY`` by an ``add`` function (here, in
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 
 from necc_bayes import __version__
@@ -102,9 +104,8 @@ def _run_fit(args: argparse.Namespace) -> int:
     out = write_fit_outputs(result, args.out, overwrite=args.overwrite)
     diag = result.diagnostics()
     print(result.hazard_ratios().to_string(index=False, float_format=lambda v: f"{v:.3g}"))
-    print(f"diagnostics: {'passed' if diag.passed else 'FAILED'}")
-    for msg in diag.failures:
-        print(f"  WARNING: {msg}", file=sys.stderr)
+    verdict = "passed" if diag.passed else "FAILED (see the warnings above and report.html)"
+    print(f"diagnostics: {verdict}")
     print(f"wrote {out}/")
     return EXIT_OK
 
@@ -187,12 +188,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: object = None,
+    line: str | None = None,
+) -> None:
+    """Print a warning as one line on stderr: ``necc-bayes: Category: message``."""
+    print(f"necc-bayes: {category.__name__}: {message}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return the exit code."""
     args = build_parser().parse_args(argv)
+    if (getattr(args, "quiet", False) or args.command == "reproduce") and not logging.root.handlers:
+        # PyMC logs "NUTS[nutpie]: [...]" for every fit unless the root logger is configured
+        # before it is imported; --quiet (and reproduce's own progress display) replace those
+        # lines. Warnings and errors still come through.
+        logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
     handler: Handler = args.func
     try:
-        return handler(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return handler(args)
     except (InputError, OutputExistsError) as err:
         print(f"necc-bayes: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT

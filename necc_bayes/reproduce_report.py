@@ -86,9 +86,10 @@ def _group_section(ctx: Context, model: str, title: str, intro: str) -> Section:
     inner = survival_section(fit.survival(), fit.survival_summary(), fit.checked.cohort)
     body = _p(intro) + inner.body
     if model == "prs_by_abdominal" and "prs_by_abdominal" in ctx.tables:
-        body += Markup("<h3>Paper beside posterior</h3>") + html_table(
-            ctx.tables["prs_by_abdominal"]
-        )
+        body += Markup(
+            "<h3>Paper beside posterior (posterior: SYNTHETIC cohort; full columns in "
+            "prs_by_abdominal.csv)</h3>"
+        ) + html_table(ctx.tables["prs_by_abdominal"].drop(columns=["posterior_source"]))
     return Section(title, model.replace("_", "-"), body)
 
 

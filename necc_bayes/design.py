@@ -117,7 +117,8 @@ def collinear_sets(X: np.ndarray, terms: list[str], tol: float = 1e-8) -> list[l
         return []
     Z = np.column_stack([np.ones(X.shape[0]), X])
     Z = Z / np.maximum(np.linalg.norm(Z, axis=0), 1e-300)
-    _, s, vt = np.linalg.svd(Z, full_matrices=True)
+    # full V (null space) is needed; the n x n U is not, unless there are fewer rows than columns
+    _, s, vt = np.linalg.svd(Z, full_matrices=Z.shape[0] < Z.shape[1])
     s_full = np.concatenate([s, np.zeros(Z.shape[1] - s.size)])
     null = vt[s_full <= tol * s_full.max()]
     out = []

@@ -269,7 +269,7 @@ def validate(frame: pd.DataFrame, spec: ModelSpec, source: str) -> Cohort:
     ids = (
         data[spec.data.id].to_numpy()
         if spec.data.id
-        else np.array([r for r in range(1, len(frame) + 1) if r not in set(dropped)])
+        else np.setdiff1d(np.arange(1, len(frame) + 1), np.asarray(dropped, dtype=np.int64))
     )
     return Cohort(
         frame=data,

@@ -111,6 +111,11 @@ def table3(model: str | None = None) -> pd.DataFrame:
     return df[df["model"] == model].reset_index(drop=True)
 
 
+def table3_terms() -> list[str]:
+    """Return the cohort columns of Table 3's rows, each once, in the printed order (23 terms)."""
+    return list(dict.fromkeys(load_table("table3")["term"]))
+
+
 def table5() -> pd.DataFrame:
     """Return Table 5: the 16 ICI-treated patients assessed for response.
 

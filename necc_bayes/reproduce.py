@@ -26,7 +26,6 @@ from necc_bayes.fitting import PEMResult, fit
 from necc_bayes.fragility import fragility_table
 from necc_bayes.outputs import check_out_dir, write_atomically
 from necc_bayes.sampling import package_versions
-from necc_bayes.screen import TABLE3_COVARIATES
 from necc_bayes.study_comparison import group_prs_comparison, table3_comparison
 
 COHORT = "data/synthetic/necc_synthetic_cohort.csv"
@@ -38,7 +37,7 @@ MODELS = [
     "prs_by_sites",
     "prs_count_ordinal",
 ]
-TABLE3_TERMS = list(TABLE3_COVARIATES)
+TABLE3_TERMS = published.table3_terms()
 
 
 @dataclass

@@ -34,36 +34,10 @@ from necc_bayes.load import read_csv, validate
 from necc_bayes.parallel import RunStats, run_with_progress
 from necc_bayes.piecewise_exponential import PEMInputs, PEMPriors
 from necc_bayes.priors import NormalPrior, resolve_baseline
+from necc_bayes.published import table3_terms
 from necc_bayes.refit import SamplerSettings, process_cache
 from necc_bayes.spec import ModelSpec, load_spec
 from necc_bayes.validation import check_inputs
-
-TABLE3_COVARIATES = (
-    "age_gt50",
-    "figo_3_4",
-    "histology_pure",
-    "tumor_size_gt4",
-    "invasion_deep",
-    "lvsi",
-    "nerve_invasion",
-    "plnm",
-    "syn",
-    "cga",
-    "cd56",
-    "chemo_cycles_ge4",
-    "radiation",
-    "site_lung",
-    "site_abdominal",
-    "site_pelvic",
-    "site_bone",
-    "site_cervicothoracic_ln",
-    "site_brain",
-    "site_vaginal_vault",
-    "n_sites_gt1",
-    "antiangiogenic",
-    "ici",
-)
-"""The synthetic cohort's columns for the rows of the paper's Table 3."""
 
 SCREEN_PRIOR = NormalPrior(mu=0.0, sigma=1.5)
 
@@ -128,7 +102,7 @@ def _screen_spec(base: ModelSpec, term: str) -> ModelSpec:
 def screen_tasks(
     spec: ModelSpec | str | Path,
     data: str | Path,
-    covariates: tuple[str, ...] | list[str] = TABLE3_COVARIATES,
+    covariates: tuple[str, ...] | list[str] | None = None,
     *,
     prior: NormalPrior = SCREEN_PRIOR,
     sampler: SamplerSettings | None = None,
@@ -143,8 +117,9 @@ def screen_tasks(
         used).
     data : path
         Cohort CSV.
-    covariates : sequence of str
-        Columns to screen (0/1 or numeric).
+    covariates : sequence of str, optional
+        Columns to screen (0/1 or numeric); default the columns of the paper's Table 3
+        rows (:func:`necc_bayes.published.table3_terms`).
     prior : NormalPrior
         Prior on each log-HR.
     sampler : SamplerSettings, optional
@@ -156,6 +131,7 @@ def screen_tasks(
     skipped : dict
         Covariate -> reason (for example constant after dropping missing values).
     """
+    covariates = table3_terms() if covariates is None else covariates
     base = spec if isinstance(spec, ModelSpec) else load_spec(spec)
     base = base.model_copy(update={"covariates": base.covariates.model_copy(update={"terms": []})})
     full = check_inputs(base, data)  # cut points from the whole cohort
@@ -198,7 +174,7 @@ def screen_tasks(
 def univariate_screen(
     spec: ModelSpec | str | Path,
     data: str | Path,
-    covariates: tuple[str, ...] | list[str] = TABLE3_COVARIATES,
+    covariates: tuple[str, ...] | list[str] | None = None,
     *,
     prior: NormalPrior = SCREEN_PRIOR,
     sampler: SamplerSettings | None = None,
@@ -221,6 +197,7 @@ def univariate_screen(
         ``events_exposed`` (0/1 covariates), ``n_divergent``, ``diagnostics_passed`` and
         ``note`` (why a covariate could not be fitted; its numbers are then empty).
     """
+    covariates = table3_terms() if covariates is None else covariates
     tasks, skipped = screen_tasks(spec, data, covariates, prior=prior, sampler=sampler)
     frames = run_with_progress(
         fit_screen_term,

@@ -296,6 +296,11 @@ def check_convergence(
         )
     report = DiagnosticsReport(table, n_div, min_bfmi, depth_hits, th, failures, notes)
     if warn:
-        for msg in failures:
-            warnings.warn(f"convergence check failed: {msg}", ConvergenceWarning, stacklevel=2)
+        warn_failures(report)
     return report
+
+
+def warn_failures(report: DiagnosticsReport) -> None:
+    """Emit one :class:`ConvergenceWarning` per failed check of ``report``."""
+    for msg in report.failures:
+        warnings.warn(f"convergence check failed: {msg}", ConvergenceWarning, stacklevel=3)

@@ -7,14 +7,20 @@ survival profiles), build and sample the PyMC model, then check convergence.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
-from necc_bayes.diagnostics import DiagnosticsReport, Thresholds, check_convergence
+from necc_bayes.diagnostics import (
+    DiagnosticsReport,
+    Thresholds,
+    check_convergence,
+    warn_failures,
+)
 from necc_bayes.piecewise_exponential import PEMInputs, PEMPriors, build_model
 from necc_bayes.priors import HorseshoePrior, NormalPrior, StudentTPrior, resolve_baseline
 from necc_bayes.sampling import sample_posterior
@@ -117,12 +123,24 @@ class PEMResult:
     idata: xr.DataTree
     spec: ModelSpec
     checked: Checked
+    # summaries at the spec's defaults, computed once (files, report and CLI all read them)
+    _cache: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False, compare=False)
 
     def hazard_ratios(self, *, ci_prob: float | None = None):
         """Posterior hazard ratios (DESIGN §5 ``hazard_ratios.csv``)."""
         from necc_bayes.hazard_ratios import hazard_ratio_table
 
-        return hazard_ratio_table(self.idata, ci_prob=ci_prob or self.spec.summaries.ci_prob)
+        ci = ci_prob or self.spec.summaries.ci_prob
+        return self._cached(
+            ("hazard_ratios", ci), lambda: hazard_ratio_table(self.idata, ci_prob=ci)
+        )
+
+    def _cached(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+        """Compute a default summary once; DataFrames are returned as copies."""
+        if key not in self._cache:
+            self._cache[key] = compute()
+        value = self._cache[key]
+        return value.copy() if hasattr(value, "copy") else value
 
     def profiles(self) -> list[Profile]:
         """The summary profiles as vectors in the model's coding."""
@@ -145,16 +163,14 @@ class PEMResult:
         """Posterior survival curves per profile on a time grid (``survival.csv``)."""
         from necc_bayes.survival_curves import survival_table
 
+        ci = ci_prob or self.spec.summaries.ci_prob
+        if grid is None:
+            t_max = float(self.checked.cohort.time.max())
+            default = np.linspace(0.0, t_max, 201)
+            return self._cached(("survival", ci), lambda: self.survival(grid=default, ci_prob=ci))
         lam, beta = self._draws()
-        t_max = float(self.checked.cohort.time.max())
-        grid = np.linspace(0.0, t_max, 201) if grid is None else grid
         return survival_table(
-            lam,
-            beta,
-            self.checked.person_period.bounds,
-            self.profiles(),
-            grid,
-            ci_prob=ci_prob or self.spec.summaries.ci_prob,
+            lam, beta, self.checked.person_period.bounds, self.profiles(), grid, ci_prob=ci
         )
 
     def survival_summary(self, *, contrasts: list[tuple[str, str]] | None = None):
@@ -164,12 +180,15 @@ class PEMResult:
         """
         from necc_bayes.survival_curves import summary_table
 
-        lam, beta = self._draws()
-        names = [p.name for p in self.profiles()]
         if contrasts is None:
-            contrasts = [
+            names = [p.name for p in self.profiles()]
+            default = [
                 (n, n[:-1] + "0") for n in names if n.endswith("=1") and n[:-1] + "0" in names
             ]
+            return self._cached(
+                ("survival_summary",), lambda: self.survival_summary(contrasts=default)
+            )
+        lam, beta = self._draws()
         s = self.spec.summaries
         return summary_table(
             lam,
@@ -186,11 +205,17 @@ class PEMResult:
     def diagnostics(self, *, warn: bool = False) -> DiagnosticsReport:
         """Convergence checks against the spec's thresholds."""
         d = self.spec.diagnostics
-        return check_convergence(
-            self.idata,
-            thresholds=Thresholds(d.r_hat_max, d.ess_min, d.max_divergences, d.bfmi_min),
-            warn=warn,
+        report = self._cached(
+            ("diagnostics",),
+            lambda: check_convergence(
+                self.idata,
+                thresholds=Thresholds(d.r_hat_max, d.ess_min, d.max_divergences, d.bfmi_min),
+                warn=False,
+            ),
         )
+        if warn:
+            warn_failures(report)
+        return report
 
     def to_netcdf(self, path: str | Path) -> None:
         """Write the DataTree (with provenance attributes) to a netCDF file."""

@@ -15,7 +15,7 @@ def run_package(job: dict) -> dict:
     import arviz as az
     from simulate import priors_for, simulate
 
-    from necc_bayes.sampling import sample_posterior
+    from necc_bayes.survival.sampling import sample_posterior
 
     cohort = simulate(job["n"], seed=job["seed"], design=job["design"])
     t0 = time.perf_counter()

@@ -74,7 +74,7 @@ def _build(kind: str, cohort):
     from baseline_poisson import build_long_poisson
     from simulate import priors_for, raw_inputs
 
-    from necc_bayes.piecewise_exponential import build_model
+    from necc_bayes.survival.model import build_model
 
     if kind == "ours":
         return build_model(cohort.inputs, priors_for(cohort), warn=False)
@@ -96,8 +96,8 @@ def _summaries(tree, kind: str, cohort, seed: int) -> dict:
     import numpy as np
     import xarray as xr
 
-    from necc_bayes import pem_math
-    from necc_bayes.sampling import baseline_rng
+    from necc_bayes.survival import likelihood as pem_math
+    from necc_bayes.survival.sampling import baseline_rng
 
     post = tree["posterior"].to_dataset()
     # marginalised: baseline drawn from its conditional posterior, as sample_posterior does
@@ -230,7 +230,7 @@ def run_refit(job: dict) -> dict:
     import nutpie
     from simulate import simulate
 
-    from necc_bayes.pem_math import sufficient_stats
+    from necc_bayes.survival.likelihood import sufficient_stats
 
     settings = {k: job[k] for k in ("draws", "tune", "chains")}
     cohort = simulate(job["n"], seed=job["seed"], design=job["design"])

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from necc_bayes.intervals import PersonPeriod, expand, quantile_cuts
-from necc_bayes.piecewise_exponential import PEMInputs, PEMPriors
-from necc_bayes.priors import GammaBaseline, NormalPrior, resolve_baseline
+from necc_bayes.spec.priors import GammaBaseline, NormalPrior, resolve_baseline
+from necc_bayes.survival.intervals import PersonPeriod, expand, quantile_cuts
+from necc_bayes.survival.model import PEMInputs, PEMPriors
 
 TERMS = [
     "b_abdominal",

@@ -20,8 +20,8 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from necc_bayes.piecewise_exponential import PEMInputs, PEMPriors, interval_labels
-from necc_bayes.priors import GammaBaseline, NormalPrior
+from necc_bayes.spec.priors import GammaBaseline, NormalPrior
+from necc_bayes.survival.model import PEMInputs, PEMPriors, interval_labels
 
 
 def sorted_stats(X: np.ndarray, pp) -> dict[str, np.ndarray]:

@@ -27,13 +27,13 @@ used here is *synthetic*, generated to match those tables (`data/README.md`). Po
 computed on it are not the study's results; the paper's numbers are shown beside them."""),
     ("code", """import warnings
 import pandas as pd
-from necc_bayes import published
-from necc_bayes.datasets import bundled_path
-from necc_bayes.fitting import fit
-from necc_bayes.fragility import fragility_table
-from necc_bayes.load import data_profile
-from necc_bayes.response_rates import compare, prior_sensitivity
-from necc_bayes.spec import load_spec, to_toml
+from necc_bayes.studies.necc import published
+from necc_bayes.data.bundled import bundled_path
+from necc_bayes.survival.fit import fit
+from necc_bayes.data.fragility import fragility_table
+from necc_bayes.data.load import data_profile
+from necc_bayes.response.comparison import compare, prior_sensitivity
+from necc_bayes.spec.model import load_spec, to_toml
 
 COHORT = bundled_path("data/synthetic/necc_synthetic_cohort.csv")
 pd.set_option("display.precision", 3)"""),
@@ -75,7 +75,7 @@ and the difference between abdominal recurrence and none (others at their means)
     ("code", """summary = result.survival_summary()
 summary[summary.profile.str.startswith("site_abdominal")]"""),
     ("code", """from IPython.display import HTML
-from necc_bayes.plots import survival_plot, to_data_uri
+from necc_bayes.report.figures import survival_plot, to_data_uri
 design = result.checked.cohort.design
 fig = survival_plot(result.survival(), result.checked.cohort.time, result.checked.cohort.event,
                     design.X, list(design.terms))

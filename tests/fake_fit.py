@@ -14,11 +14,11 @@ import arviz as az
 import numpy as np
 import pandas as pd
 
-from necc_bayes.fitting import PEMResult, resolve_spec
-from necc_bayes.pem_math import pointwise_loglik
-from necc_bayes.ppc import simulate_event_times
-from necc_bayes.spec import parse_spec
-from necc_bayes.validation import check_inputs
+from necc_bayes.spec.model import parse_spec
+from necc_bayes.survival.fit import PEMResult, resolve_spec
+from necc_bayes.survival.inputs import check_inputs
+from necc_bayes.survival.likelihood import pointwise_loglik
+from necc_bayes.survival.ppc import simulate_event_times
 
 TRUE_LAM = np.array([0.06, 0.04, 0.03])
 TRUE_BETA = np.array([0.7, 0.03])
@@ -69,7 +69,7 @@ def fake_result(tmp_path: Path, *, stuck_chain: bool = False, seed: int = 1) -> 
     design = checked.cohort.design
     pp = checked.person_period
     ll = pointwise_loglik(beta.reshape(-1, 2), lam.reshape(-1, 3), design.X_model, pp)
-    from necc_bayes.piecewise_exponential import interval_labels
+    from necc_bayes.survival.model import interval_labels
 
     idata = az.from_dict(
         {

@@ -1,0 +1,316 @@
+"""Read a cohort CSV and validate it against a specification, reporting every problem.
+
+Nothing is dropped or imputed silently: missing values in a used column are an error unless
+the spec says ``data.missing = "drop"``, in which case the dropped rows are recorded on the
+returned :class:`Cohort` (and printed by the command line).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from necc_bayes.data.design import Design, build_design, categorical_levels, collinear_sets
+from necc_bayes.errors import DataError, Problem
+from necc_bayes.spec.model import ModelSpec, did_you_mean
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """A validated cohort: the used columns, outcome arrays and design matrix.
+
+    Attributes
+    ----------
+    frame : DataFrame
+        Copy of the used columns of the rows kept (the caller's data is never modified).
+    time, event : ndarray
+        Follow-up times (> 0) and 0/1 event indicators.
+    ids : ndarray
+        Subject ids (data row numbers, from 1, when the spec names no id column).
+    design : Design
+        The covariates as numbers.
+    source : str
+        Where the data came from.
+    dropped_rows : tuple of int
+        Data rows (from 1) dropped for missing values under ``data.missing = "drop"``.
+    """
+
+    frame: pd.DataFrame
+    time: np.ndarray
+    event: np.ndarray
+    ids: np.ndarray
+    design: Design
+    source: str
+    dropped_rows: tuple[int, ...] = field(default_factory=tuple)
+
+    @property
+    def n(self) -> int:
+        """Number of subjects."""
+        return int(self.time.size)
+
+    @property
+    def n_events(self) -> int:
+        """Number of events."""
+        return int(self.event.sum())
+
+
+def read_csv(path: str | Path) -> pd.DataFrame:
+    """Read a CSV file, turning I/O and parse failures into :class:`DataError`.
+
+    Every column is read as text first, so that values such as ``"yes"`` in a numeric column
+    are reported rather than silently turned into missing values.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(str(path), [Problem("file_exists", "data file not found")])
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise DataError(str(path), [Problem("csv_read", str(exc).strip())]) from None
+    if frame.shape[1] == 0:
+        raise DataError(str(path), [Problem("csv_read", "no columns found")])
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
+def _rows(mask: np.ndarray | pd.Series) -> tuple[int, ...]:
+    return tuple(int(i) + 1 for i in np.flatnonzero(np.asarray(mask)))
+
+
+def _used_columns(spec: ModelSpec) -> list[str]:
+    cols = [spec.data.time, spec.data.event]
+    if spec.data.id:
+        cols.append(spec.data.id)
+    return cols + list(spec.covariates.terms)
+
+
+def _numeric(frame: pd.DataFrame, col: str, problems: list[Problem], rule: str) -> pd.Series:
+    raw = frame[col]
+    num = pd.to_numeric(raw, errors="coerce")
+    bad = num.isna() & raw.notna()
+    if bad.any():
+        examples = sorted(set(raw[bad].tolist()))[:3]
+        msg = (
+            f"must be 0 or 1, got non-numeric {examples}"
+            if rule == "event_binary"
+            else f"must be numeric, got {examples}"
+        )
+        problems.append(Problem(rule, msg, column=col, rows=_rows(bad)))
+    return num
+
+
+def _check_outcome(frame: pd.DataFrame, spec: ModelSpec, problems: list[Problem]) -> None:
+    t_col, e_col = spec.data.time, spec.data.event
+    time = _numeric(frame, t_col, problems, "numeric")
+    inf = np.isinf(time)
+    if inf.any():
+        problems.append(Problem("time_finite", "must be finite", column=t_col, rows=_rows(inf)))
+    nonpos = time <= 0
+    if nonpos.any():
+        problems.append(
+            Problem(
+                "time_positive",
+                f"must be > 0, got {sorted(set(time[nonpos].tolist()))[:3]}",
+                column=t_col,
+                rows=_rows(nonpos),
+            )
+        )
+    event = _numeric(frame, e_col, problems, "event_binary")
+    bad = event.notna() & ~event.isin([0, 1])
+    if bad.any():
+        problems.append(
+            Problem(
+                "event_binary",
+                f"must be 0 or 1, got {sorted(set(event[bad].tolist()))[:3]}",
+                column=e_col,
+                rows=_rows(bad),
+            )
+        )
+    if not event.isna().all() and event.notna().all() and (event == 1).sum() == 0:
+        problems.append(Problem("min_events", "no events (all rows censored)", column=e_col))
+
+
+def _check_covariates(frame: pd.DataFrame, spec: ModelSpec, problems: list[Problem]) -> None:
+    for term in spec.covariates.terms:
+        cat = spec.covariates.categorical.get(term)
+        if cat is None:
+            values = _numeric(frame, term, problems, "numeric")
+            ordinal = spec.covariates.ordinal.get(term)
+            below = values < ordinal.levels[0] if ordinal else pd.Series(False, index=values.index)
+            if below.any():
+                problems.append(
+                    Problem(
+                        "ordinal_levels",
+                        f"values below the lowest declared level {ordinal.levels[0]:g}",  # type: ignore[union-attr]
+                        column=term,
+                        rows=_rows(below),
+                    )
+                )
+            continue
+        values = frame[term].dropna().astype(str)
+        if cat.reference not in set(values):
+            problems.append(
+                Problem(
+                    "categorical_reference",
+                    f"reference level '{cat.reference}' does not occur "
+                    f"(levels: {sorted(set(values))})",
+                    column=term,
+                )
+            )
+        if cat.levels is not None:
+            unknown = frame[term].notna() & ~frame[term].astype(str).isin(cat.levels)
+            if unknown.any():
+                problems.append(
+                    Problem(
+                        "categorical_levels",
+                        f"values {sorted(set(frame[term][unknown]))[:3]} are not in the "
+                        f"declared levels {cat.levels}",
+                        column=term,
+                        rows=_rows(unknown),
+                    )
+                )
+
+
+def _check_design(frame: pd.DataFrame, spec: ModelSpec, problems: list[Problem]) -> None:
+    design = build_design(frame, spec)
+    keep = []
+    for k, term in enumerate(design.terms):
+        if np.unique(design.X[:, k]).size < 2:
+            problems.append(
+                Problem(
+                    "constant",
+                    f"takes the single value {design.X[0, k]:g} in all {len(frame)} rows used",
+                    column=term,
+                )
+            )
+        else:
+            keep.append(k)
+    for group in collinear_sets(design.X[:, keep], [design.terms[k] for k in keep]):
+        problems.append(
+            Problem(
+                "collinear",
+                f"terms {group} are perfectly collinear (one is a linear combination of the "
+                "others and the intercept); drop one of them",
+                column=", ".join(group),
+            )
+        )
+
+
+def validate(frame: pd.DataFrame, spec: ModelSpec, source: str) -> Cohort:
+    """Check a data frame against a specification and return the validated cohort.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Data as read by :func:`read_csv` (text columns). Not modified.
+    spec : ModelSpec
+        The model specification.
+    source : str
+        File name for messages.
+
+    Returns
+    -------
+    Cohort
+        The validated data.
+
+    Raises
+    ------
+    DataError
+        Listing every rule violated, each with column and rows.
+    """
+    problems: list[Problem] = []
+    used = _used_columns(spec)
+    missing_cols = [c for c in dict.fromkeys(used) if c not in frame.columns]
+    for col in missing_cols:
+        problems.append(
+            Problem(
+                "column_exists", f"not in the file{did_you_mean(col, list(frame.columns))}", col
+            )
+        )
+    if missing_cols:
+        raise DataError(source, problems)
+    data = frame.loc[:, list(dict.fromkeys(used))].copy()
+    na = data.isna()
+    dropped: tuple[int, ...] = ()
+    if na.any().any():
+        if spec.data.missing == "drop":
+            dropped = _rows(na.any(axis=1))
+            data = data.loc[~na.any(axis=1)].reset_index(drop=True)
+        else:
+            for col in data.columns[na.any()]:
+                problems.append(
+                    Problem(
+                        "missing",
+                        "missing value in a used column (set data.missing = 'drop' in the spec "
+                        "to drop such rows explicitly; they are then counted and reported)",
+                        column=col,
+                        rows=_rows(na[col]),
+                    )
+                )
+    if len(data) < 2:
+        problems.append(Problem("min_rows", f"{len(data)} usable row(s); at least 2 are needed"))
+        raise DataError(source, problems)
+    _check_outcome(data, spec, problems)
+    if spec.data.id:
+        dup = data[spec.data.id].duplicated(keep=False) & data[spec.data.id].notna()
+        if dup.any():
+            problems.append(
+                Problem("id_unique", "duplicated ids", column=spec.data.id, rows=_rows(dup))
+            )
+    _check_covariates(data, spec, problems)
+    if problems:
+        raise DataError(source, problems)
+    _check_design(data, spec, problems)
+    if problems:
+        raise DataError(source, problems)
+    ids = (
+        data[spec.data.id].to_numpy()
+        if spec.data.id
+        else np.setdiff1d(np.arange(1, len(frame) + 1), np.asarray(dropped, dtype=np.int64))
+    )
+    return Cohort(
+        frame=data,
+        time=pd.to_numeric(data[spec.data.time]).to_numpy(dtype=float),
+        event=pd.to_numeric(data[spec.data.event]).to_numpy().astype(np.int64),
+        ids=ids,
+        design=build_design(data, spec),
+        source=source,
+        dropped_rows=dropped,
+    )
+
+
+def load_cohort(path: str | Path, spec: ModelSpec) -> Cohort:
+    """Read a CSV file and validate it against a specification (see :func:`validate`)."""
+    return validate(read_csv(path), spec, str(path))
+
+
+def data_profile(cohort: Cohort) -> dict[str, object]:
+    """Return a short profile: n, events, censoring, follow-up range, per-covariate counts.
+
+    For 0/1 terms the count of ones is given; for other terms the mean and range.
+    """
+    per_term: dict[str, str] = {}
+    for k, term in enumerate(cohort.design.terms):
+        col = cohort.design.X[:, k]
+        if cohort.design.binary[k]:
+            per_term[term] = f"{int(col.sum())}/{col.size} = 1"
+        else:
+            per_term[term] = f"mean {col.mean():.3g}, range {col.min():.3g}-{col.max():.3g}"
+    return {
+        "source": cohort.source,
+        "n": cohort.n,
+        "events": cohort.n_events,
+        "censored": cohort.n - cohort.n_events,
+        "censoring_fraction": round(1 - cohort.n_events / cohort.n, 4),
+        "follow_up_min": float(cohort.time.min()),
+        "follow_up_median": float(np.median(cohort.time)),
+        "follow_up_max": float(cohort.time.max()),
+        "dropped_rows": list(cohort.dropped_rows),
+        "terms": per_term,
+    }
+
+
+__all__ = ["Cohort", "categorical_levels", "data_profile", "load_cohort", "read_csv", "validate"]

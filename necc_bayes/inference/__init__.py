@@ -1,0 +1,1 @@
+"""Model-agnostic inference tools: convergence diagnostics, PSIS-LOO, provenance."""

@@ -1,0 +1,1 @@
+"""Rendering only: HTML pages and figures drawn from data the other layers computed."""

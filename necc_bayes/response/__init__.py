@@ -1,0 +1,4 @@
+"""Response-rate (ORR) comparison of two arms.
+
+Beta-binomial maths, priors, decision rules and their operating characteristics.
+"""

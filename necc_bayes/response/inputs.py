@@ -1,0 +1,211 @@
+"""Parsing and validating the inputs of the response-rate comparison: priors and counts.
+
+Prior syntax (``--prior`` on the command line, or a string in
+:func:`necc_bayes.response.comparison.compare`). The same prior is used independently for each
+arm unless a per-arm prior is given:
+
+``uniform``
+    Beta(1, 1) (the default).
+``jeffreys``
+    Beta(1/2, 1/2).
+``beta:A,B``
+    Beta(A, B), A, B > 0.
+``skeptical:SD[,M]``
+    A common Beta prior for *both* arms with mean ``M`` and standard deviation ``SD``; ``M``
+    defaults to the pooled response rate of the two arms (the estimate of the common rate
+    under "no difference"). Both arms are pulled towards the same centre by
+    ``M(1-M)/SD^2 - 1`` pseudo-patients each, so the difference shrinks towards 0 -- more so
+    in the smaller arm. Both shapes must be >= 1 (a unimodal prior that does not pile mass
+    at 0 or 1 -- otherwise it would not be skeptical), i.e.
+    ``0 < SD <= sqrt(M(1-M) m / (1 + m))`` with ``m = min(M, 1-M)``. The prior on
+    ``p_t - p_c`` then has mean 0 and SD ``sqrt(2)·SD``. Caveats: the default centre uses the
+    data (both arms pooled, as under the null; for operating characteristics give ``M``);
+    and the prior also shrinks the *levels* of the two rates, not only their contrast (a
+    prior on the log odds ratio would shrink only the contrast but has no closed-form
+    posterior).
+``mixture:A,B,W[,C,D]``
+    Robust mixture ``W·Beta(A, B) + (1-W)·Beta(C, D)``, vague component Beta(1, 1) by
+    default. Posterior weights are updated as in RBesT's ``postmix``.
+``robust:SD[,W]``
+    The robustified skeptical prior ``W·skeptical(SD) + (1-W)·Beta(1, 1)``, W = 0.5 by
+    default: skeptical while the arms agree, falling back to the vague component under
+    prior-data conflict.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from dataclasses import dataclass
+
+from necc_bayes.errors import DataError, Problem, SpecError
+from necc_bayes.response import beta_binomial as bb
+from necc_bayes.response.beta_binomial import BetaMixture
+
+PRIOR_KINDS = ("uniform", "jeffreys", "beta", "skeptical", "mixture", "robust")
+BUILTIN_PRIORS = ("uniform", "jeffreys", "skeptical:0.1", "robust:0.1,0.5")
+"""Priors of the sensitivity table: vague, Jeffreys, skeptical (SD 0.1, about 19 pseudo-patients
+per arm at the study's pooled rate 16/57) and its 50:50 robustified version."""
+_ARITY = {
+    "uniform": (0,),
+    "jeffreys": (0,),
+    "beta": (2,),
+    "skeptical": (1, 2),
+    "mixture": (3, 5),
+    "robust": (1, 2),
+}
+
+
+@dataclass(frozen=True)
+class PriorSpec:
+    """A parsed prior, possibly needing the pooled rate to become a distribution.
+
+    Parameters
+    ----------
+    kind : str
+        One of :data:`PRIOR_KINDS`.
+    params : tuple of float
+        Numbers after the colon.
+    text : str
+        The text it was parsed from (shown in outputs).
+    """
+
+    kind: str
+    params: tuple[float, ...]
+    text: str
+
+    def resolve(self, pooled_rate: float, source: str = "--prior") -> BetaMixture:
+        """Return the Beta mixture for one arm, given the pooled response rate of the data."""
+        p = self.params
+        if self.kind == "uniform":
+            return bb.beta(1.0, 1.0, source)
+        if self.kind == "jeffreys":
+            return bb.beta(0.5, 0.5, source)
+        if self.kind == "beta":
+            return bb.beta(p[0], p[1], source)
+        if self.kind == "mixture":
+            c, d = (p[3], p[4]) if len(p) == 5 else (1.0, 1.0)
+            return bb.mixture([(p[2], p[0], p[1]), (1.0 - p[2], c, d)], source)
+        centre = p[1] if self.kind == "skeptical" and len(p) == 2 else pooled_rate
+        a, b = skeptical_shapes(p[0], centre, source)
+        if self.kind == "skeptical":
+            return bb.beta(a, b, source)
+        w = p[1] if len(p) == 2 else 0.5
+        return bb.mixture([(w, a, b), (1.0 - w, 1.0, 1.0)], source)
+
+
+def skeptical_shapes(sd: float, centre: float, source: str = "--prior") -> tuple[float, float]:
+    """Return Beta shapes ``(a, b)`` with mean ``centre`` and standard deviation ``sd``.
+
+    Raises
+    ------
+    SpecError
+        ``skeptical_centre_in_unit_interval`` unless ``0 < centre < 1``;
+        ``skeptical_sd_feasible`` unless both shapes are >= 1, i.e.
+        ``0 < sd <= sqrt(centre (1 - centre) m / (1 + m))`` with ``m = min(centre, 1 - centre)``.
+    """
+    if not 0.0 < centre < 1.0:
+        msg = f"the skeptical prior's centre must be in (0, 1), got {centre:.4g}"
+        if centre in (0.0, 1.0):
+            msg += " (the pooled rate is 0 or 1: give the centre, skeptical:SD,M)"
+        raise SpecError(source, [Problem("skeptical_centre_in_unit_interval", msg, source)])
+    m = min(centre, 1.0 - centre)
+    limit = math.sqrt(centre * (1.0 - centre) * m / (1.0 + m))
+    if not 0.0 < sd <= limit * (1.0 + 1e-12):
+        msg = (
+            f"SD must be in (0, {limit:.4g}] for a unimodal Beta prior (both shapes >= 1) with "
+            f"mean {centre:.4g}; got {sd}"
+        )
+        raise SpecError(source, [Problem("skeptical_sd_feasible", msg, source)])
+    nu = centre * (1.0 - centre) / sd**2 - 1.0
+    return centre * nu, (1.0 - centre) * nu
+
+
+def parse_prior(text: str, source: str = "--prior") -> PriorSpec:
+    """Parse prior text such as ``"beta:2,3"`` (see the module docstring for the syntax).
+
+    Everything that does not depend on the data is validated here.
+
+    Raises
+    ------
+    SpecError
+        Rules ``prior_kind``, ``prior_arity``, ``prior_number`` and the shape/weight rules of
+        :func:`necc_bayes.response.beta_binomial.mixture` and :func:`skeptical_shapes`.
+    """
+    kind, _, rest = text.strip().partition(":")
+    kind = kind.strip().lower()
+    if kind not in PRIOR_KINDS:
+        hint = difflib.get_close_matches(kind, PRIOR_KINDS, n=1)
+        msg = f"unknown prior {kind!r}; choose one of {', '.join(PRIOR_KINDS)}"
+        msg += f" (did you mean {hint[0]!r}?)" if hint else ""
+        raise SpecError(source, [Problem("prior_kind", msg, source)])
+    fields = [f.strip() for f in rest.split(",")] if rest.strip() else []
+    if len(fields) not in _ARITY[kind]:
+        n_ok = " or ".join(str(k) for k in _ARITY[kind])
+        msg = f"prior {kind!r} takes {n_ok} number(s) after ':', got {len(fields)}"
+        raise SpecError(source, [Problem("prior_arity", msg, source)])
+    try:
+        params = tuple(float(f) for f in fields)
+    except ValueError:
+        msg = f"prior parameters must be numbers, got {rest!r}"
+        raise SpecError(source, [Problem("prior_number", msg, source)]) from None
+    if not all(math.isfinite(v) for v in params):
+        msg = f"prior parameters must be finite, got {rest!r}"
+        raise SpecError(source, [Problem("prior_number", msg, source)])
+    spec = PriorSpec(kind, params, text.strip())
+    weight = {"mixture": 2, "robust": 1}.get(kind)
+    if weight is not None and len(params) > weight and not 0.0 <= params[weight] <= 1.0:
+        msg = f"the weight W must be in [0, 1], got {params[weight]}"
+        raise SpecError(source, [Problem("weight_in_unit_interval", msg, source)])
+    if kind in ("skeptical", "robust"):
+        if params[0] <= 0:
+            msg = f"the skeptical SD must be > 0, got {params[0]}"
+            raise SpecError(source, [Problem("skeptical_sd_feasible", msg, source)])
+        if kind == "skeptical" and len(params) == 2:
+            skeptical_shapes(params[0], params[1], source)
+    else:
+        spec.resolve(0.5, source)  # validates shapes and weights
+    return spec
+
+
+def parse_counts(text: str, source: str) -> tuple[int, int]:
+    """Parse ``"X/N"`` (responders / assessed) and validate.
+
+    Raises
+    ------
+    DataError
+        Rules ``count_format``, ``assessed_positive``, ``responders_nonnegative``,
+        ``responders_le_assessed``.
+    """
+    m = re.fullmatch(r"\s*([+-]?\d+)\s*/\s*([+-]?\d+)\s*", text)
+    if m is None:
+        msg = f"expected responders/assessed as two integers, e.g. 7/16; got {text!r}"
+        raise DataError(source, [Problem("count_format", msg, source)])
+    return check_counts(int(m.group(1)), int(m.group(2)), source)
+
+
+def check_counts(x: object, n: object, source: str) -> tuple[int, int]:
+    """Validate responders ``x`` out of ``n`` assessed; report every broken rule."""
+    problems: list[Problem] = []
+    for value, name in ((x, "responders"), (n, "assessed")):
+        if isinstance(value, bool) or (
+            not isinstance(value, int) and not (isinstance(value, float) and value.is_integer())
+        ):
+            msg = f"{name} must be an integer, got {value!r}"
+            problems.append(Problem("count_integer", msg, source))
+    if problems:
+        raise DataError(source, problems)
+    xi, ni = int(x), int(n)  # type: ignore[call-overload]
+    if ni <= 0:
+        problems.append(Problem("assessed_positive", f"assessed must be > 0, got {ni}", source))
+    if xi < 0:
+        problems.append(
+            Problem("responders_nonnegative", f"responders must be >= 0, got {xi}", source)
+        )
+    if xi > ni >= 0:
+        msg = f"responders ({xi}) cannot exceed assessed ({ni})"
+        problems.append(Problem("responders_le_assessed", msg, source))
+    if problems:
+        raise DataError(source, problems)
+    return xi, ni

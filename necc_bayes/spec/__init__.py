@@ -1,0 +1,1 @@
+"""The model specification as data: sections, prior families, parsing and printing."""

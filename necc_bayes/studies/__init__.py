@@ -1,0 +1,1 @@
+"""Published studies re-analysed with the package (nothing generic imports this)."""

@@ -1,0 +1,294 @@
+"""Fit one piecewise-exponential model: ``fit(spec, data) -> PEMResult``.
+
+The steps are those of DESIGN §2: validate the specification and the data together, resolve
+every default against the data (cut points, the scale-aware baseline prior, per-term priors,
+survival profiles), build and sample the PyMC model, then check convergence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from necc_bayes.inference.diagnostics import (
+    DiagnosticsReport,
+    Thresholds,
+    check_convergence,
+    warn_failures,
+)
+from necc_bayes.spec.model import ModelSpec, ProfileSection, spec_hash
+from necc_bayes.spec.priors import HorseshoePrior, NormalPrior, StudentTPrior, resolve_baseline
+from necc_bayes.survival.curves import Profile
+from necc_bayes.survival.inputs import Checked, check_inputs
+from necc_bayes.survival.model import PEMInputs, PEMPriors, build_model
+from necc_bayes.survival.sampling import sample_posterior
+
+CoefPrior = NormalPrior | StudentTPrior | HorseshoePrior
+
+
+def crude_rate(checked: Checked) -> float:
+    """Events divided by total follow-up time (per unit of the data's time scale)."""
+    return checked.cohort.n_events / float(checked.cohort.time.sum())
+
+
+def default_profiles(checked: Checked) -> list[ProfileSection]:
+    """The covariate means, then each 0/1 term at 0 and at 1 with the others at their means."""
+    design = checked.cohort.design
+    out = [ProfileSection(name="covariate means", values={})]
+    for term, binary in zip(design.terms, design.binary, strict=True):
+        if binary:
+            out += [
+                ProfileSection(name=f"{term}=0", values={term: 0.0}),
+                ProfileSection(name=f"{term}=1", values={term: 1.0}),
+            ]
+    return out
+
+
+def resolve_spec(checked: Checked) -> ModelSpec:
+    """Return the specification with every default made explicit for these data.
+
+    Fills in: the cut points the rule gives (``intervals.resolved_cuts``), the observed levels
+    of categorical terms, numeric baseline-prior parameters (from the crude event rate), an
+    explicit prior for every term not in a group, the survival profiles and the RMST horizon.
+    """
+    spec, design = checked.spec, checked.cohort.design
+    grouped = {t for g in spec.priors.groups.values() for t in g.terms}
+    per_term = {t: spec.priors.terms.get(t, spec.priors.log_hr) for t in design.terms}
+    per_term = {t: p for t, p in per_term.items() if t not in grouped}
+    categorical = {}
+    for name, cat in spec.covariates.categorical.items():
+        observed = [t.split("[", 1)[1][:-1] for t in design.terms if t.startswith(f"{name}[")]
+        categorical[name] = cat.model_copy(update={"levels": [cat.reference, *observed]})
+    t_max = float(checked.cohort.time.max())
+    summaries = spec.summaries.model_copy(
+        update={
+            "profiles": spec.summaries.profiles or default_profiles(checked),
+            "rmst_horizon": spec.summaries.rmst_horizon or min(max(spec.summaries.times), t_max),
+        }
+    )
+    return spec.model_copy(
+        update={
+            "covariates": spec.covariates.model_copy(update={"categorical": categorical}),
+            "intervals": spec.intervals.model_copy(
+                update={"resolved_cuts": [float(c) for c in checked.cuts]}
+            ),
+            "priors": spec.priors.model_copy(
+                update={
+                    "terms": per_term,
+                    "baseline": resolve_baseline(spec.priors.baseline, crude_rate(checked)),
+                }
+            ),
+            "summaries": summaries,
+        }
+    )
+
+
+def model_priors(resolved: ModelSpec) -> PEMPriors:
+    """The resolved spec's priors in the form the model builder takes."""
+    coefs: dict[str, CoefPrior] = dict(resolved.priors.terms)
+    return PEMPriors(
+        coefficients=coefs,
+        groups=list(resolved.priors.groups.values()),
+        baseline=resolved.priors.baseline,
+    )
+
+
+def model_inputs(checked: Checked) -> PEMInputs:
+    """The design (centred if the spec says so) and person-period expansion for the model."""
+    design = checked.cohort.design
+    return PEMInputs(
+        X=design.X_model, terms=design.terms, pp=checked.person_period, ids=checked.cohort.ids
+    )
+
+
+@dataclass
+class PEMResult:
+    """A fitted piecewise-exponential model.
+
+    Attributes
+    ----------
+    idata : DataTree
+        Posterior, sample statistics, log-likelihood and data, with provenance in ``attrs``.
+    spec : ModelSpec
+        The resolved specification (every default explicit).
+    checked : Checked
+        The validated inputs.
+    """
+
+    idata: xr.DataTree
+    spec: ModelSpec
+    checked: Checked
+    # summaries at the spec's defaults, computed once (files, report and CLI all read them)
+    _cache: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def hazard_ratios(self, *, ci_prob: float | None = None):
+        """Posterior hazard ratios (DESIGN §5 ``hazard_ratios.csv``)."""
+        from necc_bayes.survival.hazard_ratios import hazard_ratio_table
+
+        ci = ci_prob or self.spec.summaries.ci_prob
+        return self._cached(
+            ("hazard_ratios", ci), lambda: hazard_ratio_table(self.idata, ci_prob=ci)
+        )
+
+    def _cached(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+        """Compute a default summary once; DataFrames are returned as copies."""
+        if key not in self._cache:
+            self._cache[key] = compute()
+        value = self._cache[key]
+        return value.copy() if hasattr(value, "copy") else value
+
+    def profiles(self) -> list[Profile]:
+        """The summary profiles as vectors in the model's coding."""
+        design = self.checked.cohort.design
+        out = []
+        for prof in self.spec.summaries.profiles or []:
+            x = design.means.copy()
+            for term, value in prof.values.items():
+                x[design.terms.index(term)] = value
+            out.append(Profile(prof.name, x - design.means if design.center else x))
+        return out
+
+    def _draws(self) -> tuple[np.ndarray, np.ndarray]:
+        post = self.idata["posterior"]
+        lam = post["baseline_hazard"].stack(s=("chain", "draw")).transpose("s", "interval")
+        beta = post["log_hr"].stack(s=("chain", "draw")).transpose("s", "term")
+        return lam.to_numpy(), beta.to_numpy()
+
+    def survival(self, *, grid: np.ndarray | None = None, ci_prob: float | None = None):
+        """Posterior survival curves per profile on a time grid (``survival.csv``)."""
+        from necc_bayes.survival.curves import survival_table
+
+        ci = ci_prob or self.spec.summaries.ci_prob
+        if grid is None:
+            t_max = float(self.checked.cohort.time.max())
+            default = np.linspace(0.0, t_max, 201)
+            return self._cached(("survival", ci), lambda: self.survival(grid=default, ci_prob=ci))
+        lam, beta = self._draws()
+        return survival_table(
+            lam, beta, self.checked.person_period.bounds, self.profiles(), grid, ci_prob=ci
+        )
+
+    def survival_summary(self, *, contrasts: list[tuple[str, str]] | None = None):
+        """Median survival, S(t) at the spec's times and RMST per profile, with intervals.
+
+        By default every ``term=1`` profile is contrasted with its ``term=0`` profile.
+        """
+        from necc_bayes.survival.curves import summary_table
+
+        if contrasts is None:
+            names = [p.name for p in self.profiles()]
+            default = [
+                (n, n[:-1] + "0") for n in names if n.endswith("=1") and n[:-1] + "0" in names
+            ]
+            return self._cached(
+                ("survival_summary",), lambda: self.survival_summary(contrasts=default)
+            )
+        lam, beta = self._draws()
+        s = self.spec.summaries
+        return summary_table(
+            lam,
+            beta,
+            self.checked.person_period.bounds,
+            self.profiles(),
+            times=list(s.times),
+            horizon=float(s.rmst_horizon or max(s.times)),
+            follow_up_max=float(self.checked.cohort.time.max()),
+            ci_prob=s.ci_prob,
+            contrasts=contrasts,
+        )
+
+    def diagnostics(self, *, warn: bool = False) -> DiagnosticsReport:
+        """Convergence checks against the spec's thresholds."""
+        d = self.spec.diagnostics
+        report = self._cached(
+            ("diagnostics",),
+            lambda: check_convergence(
+                self.idata,
+                thresholds=Thresholds(d.r_hat_max, d.ess_min, d.max_divergences, d.bfmi_min),
+                warn=False,
+            ),
+        )
+        if warn:
+            warn_failures(report)
+        return report
+
+    def to_netcdf(self, path: str | Path) -> None:
+        """Write the DataTree (with provenance attributes) to a netCDF file."""
+        self.idata.to_netcdf(path)
+
+
+def fit(
+    spec: ModelSpec | str | Path,
+    data: str | Path,
+    *,
+    overrides: dict[str, Any] | None = None,
+    progressbar: bool = True,
+    warn: bool = True,
+) -> PEMResult:
+    """Validate, resolve, build, sample and check one piecewise-exponential model.
+
+    Parameters
+    ----------
+    spec : ModelSpec or path
+        Model specification (TOML path or parsed).
+    data : path
+        Cohort CSV.
+    overrides : dict, optional
+        Sampler settings that replace the spec's (``draws``, ``tune``, ``chains``, ``seed``,
+        ``sampler``); they are recorded in the resolved spec.
+    progressbar : bool
+        Show the sampler's progress.
+    warn : bool
+        Emit warnings for sparse intervals and failed convergence checks.
+
+    Returns
+    -------
+    PEMResult
+        The fitted model; ``result.diagnostics()`` says whether it can be trusted.
+    """
+    checked = check_inputs(spec, data)
+    if overrides:
+        sampler = checked.spec.sampler.model_copy(
+            update={k: v for k, v in overrides.items() if v is not None}
+        )
+        checked = Checked(
+            spec=checked.spec.model_copy(update={"sampler": sampler}),
+            cohort=checked.cohort,
+            cuts=checked.cuts,
+        )
+    resolved = resolve_spec(checked)
+    return sample_resolved(resolved, checked, progressbar=progressbar, warn=warn)
+
+
+def sample_resolved(
+    resolved: ModelSpec, checked: Checked, *, progressbar: bool = True, warn: bool = True
+) -> PEMResult:
+    """Build and sample the model of an already-resolved specification."""
+    inputs = model_inputs(checked)
+    priors = model_priors(resolved)
+    model = build_model(inputs, priors, warn=warn)
+    s = resolved.sampler
+    idata = sample_posterior(
+        inputs,
+        priors,
+        model=model,
+        draws=s.draws,
+        tune=s.tune,
+        chains=s.chains,
+        seed=s.seed,
+        sampler=s.sampler,
+        target_accept=s.target_accept,
+        progressbar=progressbar,
+    )
+    idata.attrs["spec_hash"] = spec_hash(resolved)
+    idata.attrs["spec_name"] = resolved.name
+    idata.attrs["data_source"] = checked.cohort.source
+    result = PEMResult(idata=idata, spec=resolved, checked=checked)
+    if warn:
+        result.diagnostics(warn=True)
+    return result

@@ -1,0 +1,1 @@
+"""Many fits at once: the univariate screen, sensitivity sweeps, SBC and the task executor."""

@@ -1,0 +1,1 @@
+"""Simulation-based calibration of a specification (compile-once, resumable)."""

@@ -1,0 +1,218 @@
+"""Univariate screen: one PEM per covariate, all sampled with one compiled model.
+
+Every covariate gets the model ``log h(t | x) = log lambda_j + beta x`` with the same cut
+points (the base specification's rule applied to the whole cohort), the base specification's
+baseline prior family and ``beta ~ Normal(0, 1.5)``: 95% prior mass on HR 1/19–19
+(``exp(1.96 * 1.5) = 18.9``), weakly informative on the scale of published prognostic factors
+yet excluding the separation artefacts (HR in the thousands) a flat prior allows.
+
+Missing values: each covariate uses the patients with that covariate recorded; the others are
+**dropped for that covariate only** and counted (``n_dropped``). Dropping rows is exact for
+the PEM likelihood (a patient left out contributes nothing — as would a patient with zero
+exposure and no event) and needs no recompilation: the collapsed data change length, which
+nutpie's ``with_data`` accepts. With ``center = true`` the covariate is centred on the mean of
+the patients used, and the data-scaled ("auto") baseline prior is resolved from their crude
+event rate, exactly as :func:`necc_bayes.survival.fit.fit` would for a one-covariate specification
+with ``data.missing = "drop"``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from necc_bayes.data.load import read_csv, validate
+from necc_bayes.errors import InputError
+from necc_bayes.inference.diagnostics import Thresholds, check_convergence
+from necc_bayes.spec.model import ModelSpec, load_spec
+from necc_bayes.spec.priors import NormalPrior, resolve_baseline
+from necc_bayes.studies.necc.published import table3_terms
+from necc_bayes.survival.hazard_ratios import HR_COLUMNS, hazard_ratio_table
+from necc_bayes.survival.inputs import check_inputs
+from necc_bayes.survival.intervals import expand
+from necc_bayes.survival.model import PEMInputs, PEMPriors
+from necc_bayes.survival.refit import SamplerSettings, process_cache
+from necc_bayes.workflows.executor import RunStats, run_with_progress
+
+SCREEN_PRIOR = NormalPrior(mu=0.0, sigma=1.5)
+
+SCREEN_COLUMNS = [
+    *HR_COLUMNS,
+    "n_used",
+    "n_dropped",
+    "n_events",
+    "n_exposed",
+    "events_exposed",
+    "n_divergent",
+    "diagnostics_passed",
+    "note",
+]
+
+
+@dataclass(frozen=True)
+class ScreenTask:
+    """One covariate's refit (picklable)."""
+
+    term: str
+    inputs: PEMInputs
+    priors: PEMPriors
+    seed: int
+    sampler: SamplerSettings
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    ci_prob: float = 0.95
+    n_dropped: int = 0
+    raw: np.ndarray | None = None  # the covariate as recorded (for the exposed-cell counts)
+
+
+def fit_screen_term(task: ScreenTask) -> pd.DataFrame:
+    """Refit the screen model for one covariate; one row with :data:`SCREEN_COLUMNS`."""
+    idata = process_cache().sample(task.inputs, task.priors, seed=task.seed, settings=task.sampler)
+    hr = hazard_ratio_table(idata, ci_prob=task.ci_prob)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        diag = check_convergence(idata, thresholds=task.thresholds, warn=False)
+    event = task.inputs.pp.event
+    raw = task.raw if task.raw is not None else np.full(event.size, np.nan)
+    binary = bool(np.isin(raw, [0.0, 1.0]).all())
+    hr["n_used"] = event.size
+    hr["n_dropped"] = task.n_dropped
+    hr["n_events"] = int(event.sum())
+    hr["n_exposed"] = int((raw == 1).sum()) if binary else pd.NA
+    hr["events_exposed"] = int(event[raw == 1].sum()) if binary else pd.NA
+    hr["n_divergent"] = diag.n_divergent
+    hr["diagnostics_passed"] = diag.passed
+    hr["note"] = ""
+    return hr[SCREEN_COLUMNS]
+
+
+def _screen_spec(base: ModelSpec, term: str) -> ModelSpec:
+    return base.model_copy(
+        update={
+            "data": base.data.model_copy(update={"missing": "drop"}),
+            "covariates": base.covariates.model_copy(update={"terms": [term], "categorical": {}}),
+        }
+    )
+
+
+def screen_tasks(
+    spec: ModelSpec | str | Path,
+    data: str | Path,
+    covariates: tuple[str, ...] | list[str] | None = None,
+    *,
+    prior: NormalPrior = SCREEN_PRIOR,
+    sampler: SamplerSettings | None = None,
+) -> tuple[list[ScreenTask], dict[str, str]]:
+    """Build one task per covariate; covariates that cannot be fitted are returned with why.
+
+    Parameters
+    ----------
+    spec : ModelSpec or path
+        Base specification: outcome columns, cut-point rule, baseline prior, centring, seed,
+        sampler and diagnostics thresholds (its covariates and coefficient priors are not
+        used).
+    data : path
+        Cohort CSV.
+    covariates : sequence of str, optional
+        Columns to screen (0/1 or numeric); default the columns of the paper's Table 3
+        rows (:func:`necc_bayes.studies.necc.published.table3_terms`).
+    prior : NormalPrior
+        Prior on each log-HR.
+    sampler : SamplerSettings, optional
+        NUTS settings (default: the base specification's).
+
+    Returns
+    -------
+    tasks : list of ScreenTask
+    skipped : dict
+        Covariate -> reason (for example constant after dropping missing values).
+    """
+    covariates = table3_terms() if covariates is None else covariates
+    base = spec if isinstance(spec, ModelSpec) else load_spec(spec)
+    base = base.model_copy(update={"covariates": base.covariates.model_copy(update={"terms": []})})
+    full = check_inputs(base, data)  # cut points from the whole cohort
+    frame = read_csv(data)
+    s, d = base.sampler, base.diagnostics
+    sampler = sampler or SamplerSettings(
+        draws=s.draws, tune=s.tune, chains=s.chains, target_accept=s.target_accept
+    )
+    tasks, skipped = [], {}
+    for term in covariates:
+        try:
+            cohort = validate(frame, _screen_spec(base, term), str(data))
+        except InputError as err:
+            skipped[term] = "; ".join(p.message for p in err.problems)
+            continue
+        pp = expand(cohort.time, cohort.event, full.cuts)
+        rate = cohort.n_events / float(cohort.time.sum())
+        priors = PEMPriors(
+            coefficients={term: prior},
+            groups=[],
+            baseline=resolve_baseline(base.priors.baseline, rate),
+        )
+        inputs = PEMInputs(X=cohort.design.X_model, terms=[term], pp=pp, ids=cohort.ids)
+        tasks.append(
+            ScreenTask(
+                term=term,
+                inputs=inputs,
+                priors=priors,
+                seed=s.seed,
+                sampler=sampler,
+                thresholds=Thresholds(d.r_hat_max, d.ess_min, d.max_divergences, d.bfmi_min),
+                ci_prob=base.summaries.ci_prob,
+                n_dropped=len(cohort.dropped_rows),
+                raw=cohort.design.X[:, 0],
+            )
+        )
+    return tasks, skipped
+
+
+def univariate_screen(
+    spec: ModelSpec | str | Path,
+    data: str | Path,
+    covariates: tuple[str, ...] | list[str] | None = None,
+    *,
+    prior: NormalPrior = SCREEN_PRIOR,
+    sampler: SamplerSettings | None = None,
+    scheduler: Any = "serial",
+    n_workers: int | None = None,
+    quiet: bool = True,
+    stats: RunStats | None = None,
+) -> pd.DataFrame:
+    """Fit one PEM per covariate with a single compiled model.
+
+    Parameters are those of :func:`screen_tasks`, plus the scheduler (see
+    :func:`necc_bayes.workflows.executor.run_tasks`), ``quiet`` (no progress display) and ``stats``
+    (filled with the number of compilations: 1 per worker).
+
+    Returns
+    -------
+    DataFrame
+        One row per covariate in the order given: the ``hazard_ratios.csv`` columns, then
+        ``n_used``, ``n_dropped`` (missing values), ``n_events``, ``n_exposed`` and
+        ``events_exposed`` (0/1 covariates), ``n_divergent``, ``diagnostics_passed`` and
+        ``note`` (why a covariate could not be fitted; its numbers are then empty).
+    """
+    covariates = table3_terms() if covariates is None else covariates
+    tasks, skipped = screen_tasks(spec, data, covariates, prior=prior, sampler=sampler)
+    frames = run_with_progress(
+        fit_screen_term,
+        tasks,
+        "univariate screen",
+        quiet=quiet,
+        scheduler=scheduler,
+        n_workers=n_workers,
+        stats=stats,
+    )
+    rows = {t.term: f for t, f in zip(tasks, frames, strict=True)}
+    out = []
+    for term in covariates:
+        if term in rows:
+            out.append(rows[term])
+        else:
+            out.append(pd.DataFrame([{"term": term, "note": skipped.get(term, "not fitted")}]))
+    return pd.concat(out, ignore_index=True).reindex(columns=SCREEN_COLUMNS)

@@ -1,0 +1,91 @@
+"""Prior predictive survival (no NUTS: prior draws only).
+
+References: with point-mass priors (tiny sigma on the log-HR, huge gamma shape on the rates)
+survival is ``exp(-H(t))`` with H in closed form; with ``Gamma(alpha, beta)`` rates and no
+covariates, ``S(t) = exp(-lambda t)`` on the first interval has the closed-form CDF
+``P(S <= s) = P(lambda >= -log(s) / t)`` (scipy.stats.gamma).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from necc_bayes.spec.priors import GammaBaseline, NormalPrior, RandomWalkBaseline
+from necc_bayes.survival.curves import Profile
+from necc_bayes.survival.intervals import expand
+from necc_bayes.survival.model import PEMInputs, PEMPriors
+from necc_bayes.survival.prior_predictive import draw_prior, prior_survival_table
+
+RNG = np.random.default_rng(0)
+N = 30
+TIME = RNG.exponential(20, N) + 0.1
+EVENT = RNG.integers(0, 2, N)
+X = RNG.integers(0, 2, (N, 1)).astype(float)
+
+
+def _inputs(cuts=(10.0, 30.0)):
+    return PEMInputs(X=X, terms=["trt"], pp=expand(TIME, EVENT, np.array(cuts)))
+
+
+def test_point_mass_priors_give_closed_form_survival():
+    priors = PEMPriors(
+        coefficients={"trt": NormalPrior(mu=0.5, sigma=1e-6)},
+        groups=[],
+        baseline=GammaBaseline(alpha=1e8, beta=1e8 / 0.02),
+    )
+    draws = draw_prior(_inputs(), priors, draws=200, seed=1)
+    assert draws.lam.shape == (200, 3) and draws.log_hr.shape == (200, 1)
+    table = prior_survival_table(draws, [Profile("trt=1", np.array([1.0]))], [12.0, 36.0, 60.0])
+    expected = np.exp(-0.02 * np.array([12.0, 36.0, 60.0]) * np.exp(0.5))
+    np.testing.assert_allclose(table["median"], expected, rtol=1e-3)
+    assert list(table.columns) == [
+        "profile",
+        "time",
+        "median",
+        "low",
+        "high",
+        "mean",
+        "p_below_0_01",
+        "p_above_0_99",
+    ]
+
+
+def test_gamma_rates_match_closed_form_quantiles():
+    alpha, beta, t = 2.0, 100.0, 5.0  # t inside the first interval
+    priors = PEMPriors(
+        coefficients={"trt": NormalPrior(sigma=1.0)},
+        groups=[],
+        baseline=GammaBaseline(alpha=alpha, beta=beta),
+    )
+    draws = draw_prior(_inputs(), priors, draws=20000, seed=2)
+    table = prior_survival_table(draws, [Profile("x0", np.array([0.0]))], [t])
+    # S = exp(-lambda t): its q-quantile is exp(-t * gamma.ppf(1 - q))
+    for col, q in [("median", 0.5), ("low", 0.025), ("high", 0.975)]:
+        ref = np.exp(-t * stats.gamma.ppf(1 - q, alpha, scale=1 / beta))
+        assert table[col].item() == pytest.approx(ref, rel=0.02)
+
+
+def test_random_walk_baseline_comes_from_the_model():
+    priors = PEMPriors(
+        coefficients={"trt": NormalPrior(sigma=1.0)},
+        groups=[],
+        baseline=RandomWalkBaseline(init_mu=float(np.log(0.05)), init_sigma=1e-6, sigma_scale=1e-6),
+    )
+    draws = draw_prior(_inputs(), priors, draws=100, seed=3)
+    np.testing.assert_allclose(draws.lam, 0.05, rtol=1e-3)
+
+
+def test_prior_predictive_for_a_fit_and_plot(tmp_path):
+    from necc_bayes.report.figures import prior_predictive_plot
+    from necc_bayes.survival.prior_predictive import prior_predictive_for_fit
+    from tests.fake_fit import fake_result
+
+    result = fake_result(tmp_path)
+    prior, table = prior_predictive_for_fit(result, draws=300)
+    n_profiles = len(result.profiles())
+    assert len(table) == 3 * n_profiles
+    assert (table["low"] <= table["median"]).all() and (table["median"] <= table["high"]).all()
+    fig = prior_predictive_plot(prior, result.profiles()[0], 40.0, [12.0, 36.0, 60.0])
+    assert len(fig.axes) == 1

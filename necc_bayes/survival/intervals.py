@@ -9,6 +9,12 @@ Conventions (stated once, used everywhere):
   the interval that *ends* at that cut, as in R's ``survival::survSplit``.
 * A cut ``<= 0`` or ``>=`` the largest follow-up time is refused (the last interval would
   hold no exposure).
+* Delayed entry (left truncation) and counting-process rows: a row with entry ``e`` and stop
+  ``t`` is at risk on ``(e, t]`` only, so its exposure in interval ``(a_j, b_j]`` is
+  ``|(a_j, b_j] ∩ (e, t]| = max(0, min(t, b_j) - max(e, a_j))`` and its event (if any) falls
+  in the interval holding ``t``, exactly as ``survSplit(Surv(e, t, event) ~ ., cut = ...)``
+  splits it. Several rows of one subject (the ``(start, stop]`` pieces of its follow-up) are
+  expanded independently; the sums over rows are then the subject's exposure and events.
 """
 
 from __future__ import annotations
@@ -178,12 +184,26 @@ class PersonPeriod:
         Interval in which subject ``i``'s follow-up ends (where the event falls, if any).
     event : ndarray of int, shape (n,)
         0/1 event indicators.
+    entry : ndarray, shape (n,), optional
+        Start of each row's time at risk (``None``: every row is at risk from 0).
     """
 
     cuts: np.ndarray
     exposure: np.ndarray
     interval: np.ndarray
     event: np.ndarray
+    entry: np.ndarray | None = None
+
+    @property
+    def has_entry(self) -> bool:
+        """Whether some row enters the risk set after time 0 (delayed entry)."""
+        return self.entry is not None and bool(np.any(self.entry > 0))
+
+    @property
+    def start(self) -> np.ndarray:
+        """Start of each row's time at risk (zeros without delayed entry)."""
+        n = self.exposure.shape[0]
+        return np.zeros(n) if self.entry is None else np.asarray(self.entry, dtype=float)
 
     @property
     def n_intervals(self) -> int:
@@ -202,7 +222,10 @@ class PersonPeriod:
 
     @property
     def at_risk_per_interval(self) -> np.ndarray:
-        """Number of subjects with positive exposure in each interval."""
+        """Number of rows with positive exposure in each interval.
+
+        Pieces of one subject that share an interval count once each.
+        """
         return (self.exposure > 0).sum(axis=0)
 
     @property
@@ -214,15 +237,16 @@ class PersonPeriod:
         return out
 
     def long_format(self, ids: np.ndarray | None = None) -> pd.DataFrame:
-        """Return one row per subject and interval at risk, as ``survival::survSplit`` does.
+        """Return one row per data row and interval at risk, as ``survival::survSplit`` does.
 
-        Columns: ``id, interval, tstart, tstop, exposure, event``.
+        Columns: ``id, interval, tstart, tstop, exposure, event``; with delayed entry a row's
+        first ``tstart`` is its entry time (``survSplit(Surv(entry, time, event) ~ .)``).
         """
         n = self.exposure.shape[0]
         ids = np.arange(1, n + 1) if ids is None else np.asarray(ids)
         i_idx, j_idx = np.nonzero(self.exposure > 0)
         bounds = self.bounds
-        tstart = bounds[j_idx]
+        tstart = np.maximum(bounds[j_idx], self.start[i_idx])
         exposure = self.exposure[i_idx, j_idx]
         return pd.DataFrame(
             {
@@ -236,34 +260,46 @@ class PersonPeriod:
         )
 
 
-def expand(time: np.ndarray, event: np.ndarray, cuts: np.ndarray) -> PersonPeriod:
-    """Split each subject's follow-up at the cuts.
+def expand(
+    time: np.ndarray,
+    event: np.ndarray,
+    cuts: np.ndarray,
+    entry: np.ndarray | None = None,
+) -> PersonPeriod:
+    """Split each row's time at risk at the cuts.
 
     Parameters
     ----------
     time : ndarray, shape (n,)
-        Follow-up times (> 0, already validated).
+        Follow-up (stop) times (> 0, already validated).
     event : ndarray, shape (n,)
-        0/1 event indicators.
+        0/1 event indicators (an event happens at ``time``).
     cuts : ndarray, shape (k,)
         Sorted interior breakpoints (from :func:`resolve_cuts`).
+    entry : ndarray, shape (n,), optional
+        Entry times, ``0 <= entry < time`` (already validated): row ``i`` is at risk on
+        ``(entry_i, time_i]`` only. ``None`` means entry at 0 for every row.
 
     Returns
     -------
     PersonPeriod
-        Exposure matrix and the interval each follow-up ends in.
+        Exposure matrix and the interval each row's time at risk ends in.
     """
     t = np.asarray(time, dtype=float)
     c = np.asarray(cuts, dtype=float)
     lower = np.concatenate([[0.0], c])
     upper = np.concatenate([c, [np.inf]])
-    exposure = np.clip(np.minimum(t[:, None], upper[None, :]) - lower[None, :], 0.0, None)
+    start = lower[None, :]
+    if entry is not None:
+        start = np.maximum(start, np.asarray(entry, dtype=float)[:, None])
+    exposure = np.clip(np.minimum(t[:, None], upper[None, :]) - start, 0.0, None)
     interval = np.searchsorted(c, t, side="left")
     return PersonPeriod(
         cuts=c,
         exposure=exposure,
         interval=interval.astype(np.int64),
         event=np.asarray(event, dtype=np.int64),
+        entry=None if entry is None else np.asarray(entry, dtype=float).copy(),
     )
 
 

@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from necc_bayes.errors import Problem, SpecError
+from necc_bayes.spec.cohort import FrailtySection, cohort_conventions, role_problems
 from necc_bayes.spec.priors import (
     DEFAULT_BASELINE,
     DEFAULT_LOG_HR,
@@ -41,11 +42,18 @@ class _Section(BaseModel):
 
 
 class DataSection(_Section):
-    """Which columns hold the survival outcome, and what to do with missing values."""
+    """Which columns hold the survival outcome, and what to do with missing values.
+
+    ``entry`` (optional) names a column of entry times: a row is at risk on
+    ``(entry, time]`` only (delayed entry / left truncation). With ``entry`` and ``id``,
+    several rows per id are the ``(start, stop]`` pieces of one subject's follow-up, whose
+    covariate values may change between pieces (time-varying covariates).
+    """
 
     time: str
     event: str
     id: str | None = None
+    entry: str | None = None
     missing: Literal["error", "drop"] = "error"
 
 
@@ -74,12 +82,17 @@ class OrdinalSection(_Section):
 
 
 class CovariateSection(_Section):
-    """Model terms and how they are coded."""
+    """Model terms and how they are coded.
+
+    ``strata`` (optional) names a column: each of its levels gets its own baseline hazard,
+    the covariate effects are shared across strata.
+    """
 
     terms: list[str] = Field(default_factory=list)
     center: bool = True
     categorical: dict[str, CategoricalSection] = Field(default_factory=dict)
     ordinal: dict[str, OrdinalSection] = Field(default_factory=dict)
+    strata: str | None = None
 
 
 class IntervalSection(_Section):
@@ -171,6 +184,7 @@ class ModelSpec(_Section):
     sampler: SamplerSection = Field(default_factory=SamplerSection)
     summaries: SummarySection = Field(default_factory=SummarySection)
     diagnostics: DiagnosticsSection = Field(default_factory=DiagnosticsSection)
+    frailty: FrailtySection | None = None
 
 
 def _cross_problems(spec: ModelSpec) -> list[str]:
@@ -244,6 +258,7 @@ _FIELDS_BY_SECTION = {
     "sampler": list(SamplerSection.model_fields),
     "summaries": list(SummarySection.model_fields),
     "diagnostics": list(DiagnosticsSection.model_fields),
+    "frailty": list(FrailtySection.model_fields),
 }
 
 
@@ -304,9 +319,10 @@ def parse_spec(raw: dict[str, Any], source: str = "<spec>") -> ModelSpec:
     except ValidationError as exc:
         problems = [_problem_from_pydantic(e) for e in exc.errors()]
         raise SpecError(source, _merge(problems)) from None
-    cross = _cross_problems(spec)
+    cross = [Problem("term_reference", msg) for msg in _cross_problems(spec)]
+    cross += role_problems(spec)
     if cross:
-        raise SpecError(source, [Problem("term_reference", msg) for msg in cross])
+        raise SpecError(source, cross)
     return spec
 
 
@@ -369,4 +385,6 @@ def to_toml(spec: ModelSpec, header: str = "") -> str:
         TOML text that :func:`load_spec` reads back to an equal specification.
     """
     body = tomli_w.dumps(spec_to_dict(spec))
-    return (header + CONVENTIONS + f"# spec_hash = {spec_hash(spec)}\n\n" + body).lstrip("\n")
+    extra = "".join(f"# - {line}.\n" for line in cohort_conventions(spec))
+    head = header + CONVENTIONS + extra + f"# spec_hash = {spec_hash(spec)}\n\n"
+    return (head + body).lstrip("\n")

@@ -37,6 +37,14 @@ every covariate at 0):
 * ``random_walk`` -- ``log lambda_1 ~ Normal(init_mu, init_sigma)``, then Gaussian steps
   ``log lambda_j - log lambda_{j-1} ~ Normal(0, sigma)`` with ``sigma ~ HalfNormal(sigma_scale)``
   (non-centred). ``init_mu = "auto"`` resolves to ``log r``.
+
+Frailty standard-deviation priors (``[frailty] sd``; the log-frailty of cluster ``c`` is
+``b_c = sd * z_c``, ``z_c ~ Normal(0, 1)``, non-centred):
+
+* ``exponential`` -- ``sd ~ Exponential(rate)`` (prior mean ``1 / rate``); the default,
+  ``rate = 1``, puts 95% of the mass below sd = 3.0 (``-log 0.05``) and its mode at 0 (no
+  clustering), without excluding large between-cluster variation.
+* ``halfnormal``  -- ``sd ~ HalfNormal(sigma)``.
 """
 
 from __future__ import annotations
@@ -81,6 +89,8 @@ _DISPLAY = {
     "monotonic": "Monotonic",
     "gamma": "Gamma",
     "random_walk": "GaussianRandomWalk",
+    "exponential": "Exponential",
+    "halfnormal": "HalfNormal",
 }
 
 
@@ -176,6 +186,23 @@ class RandomWalkBaseline(_Prior):
 BaselinePrior = Annotated[GammaBaseline | RandomWalkBaseline, Field(discriminator="dist")]
 
 
+class ExponentialScalePrior(_Prior):
+    """``Exponential(rate)`` on a standard deviation (e.g. the frailty SD)."""
+
+    dist: Literal["exponential"] = "exponential"
+    rate: PositiveFloat = 1.0
+
+
+class HalfNormalScalePrior(_Prior):
+    """``HalfNormal(sigma)`` on a standard deviation (e.g. the frailty SD)."""
+
+    dist: Literal["halfnormal"] = "halfnormal"
+    sigma: PositiveFloat = 1.0
+
+
+ScalePrior = Annotated[ExponentialScalePrior | HalfNormalScalePrior, Field(discriminator="dist")]
+
+
 def resolve_baseline(prior: GammaBaseline | RandomWalkBaseline, crude_rate: float):
     """Replace ``"auto"`` parameters by numbers derived from the crude event rate.
 
@@ -201,3 +228,4 @@ def resolve_baseline(prior: GammaBaseline | RandomWalkBaseline, crude_rate: floa
 
 DEFAULT_LOG_HR = NormalPrior(mu=0.0, sigma=1.0)
 DEFAULT_BASELINE = GammaBaseline()
+DEFAULT_FRAILTY_SD = ExponentialScalePrior(rate=1.0)

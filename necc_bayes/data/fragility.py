@@ -5,18 +5,14 @@ deaths, has no finite Cox estimate (monotone likelihood): the partial likelihood
 as the log-HR goes to ±infinity, so the software stops at an arbitrary large value with an
 enormous standard error (the paper's synaptophysin row, HR 23.4 with 95% CI 0.014–38,678).
 This module finds such covariates from cell counts alone, and — for a side-by-side — fits the
-frequentist Cox model (statsmodels ``PHReg``, Breslow ties) to show where it breaks.
+frequentist Cox model (:func:`necc_bayes.data.reference.cox_breslow`) to show where it breaks.
 """
 
 from __future__ import annotations
 
-import math
-import warnings
-
-import numpy as np
 import pandas as pd
-from statsmodels.duration.hazard_regression import PHReg
-from statsmodels.tools.sm_exceptions import ConvergenceWarning as SMConvergenceWarning
+
+from necc_bayes.data.reference import cox_breslow
 
 MIN_LEVEL_N = 10
 MIN_LEVEL_EVENTS = 5
@@ -64,28 +60,22 @@ def cox_univariate(
     -------
     dict
         ``cox_hr``, ``cox_low``, ``cox_high`` (95% Wald interval), ``cox_se`` and
-        ``cox_converged`` (False when the optimiser failed, the usual sign of a monotone
-        likelihood).
+        ``cox_converged`` (:attr:`necc_bayes.data.reference.CoxFit.converged`: False is the
+        usual sign of a monotone likelihood).
     """
     used = frame[[term, time, event]].dropna()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        res = PHReg(
-            used[time].astype(float).to_numpy(),
-            used[[term]].astype(float).to_numpy(),
-            status=used[event].astype(float).to_numpy(),
-            ties="breslow",
-        ).fit()
-    converged = not any(issubclass(w.category, SMConvergenceWarning) for w in caught)
-    beta, se = float(res.params[0]), float(res.bse[0])
-    with np.errstate(over="ignore"):
-        low, high = np.exp(beta + np.array([-1.959964, 1.959964]) * se)
+    fit = cox_breslow(
+        used[time].astype(float).to_numpy(),
+        used[event].astype(float).to_numpy(),
+        used[[term]].astype(float).to_numpy(),
+    )
+    hr, low, high = fit.hazard_ratio(0)
     return {
-        "cox_hr": math.exp(beta),
-        "cox_low": float(low),
-        "cox_high": float(high),
-        "cox_se": se,
-        "cox_converged": converged and abs(beta) < 10 and se < 10,
+        "cox_hr": hr,
+        "cox_low": low,
+        "cox_high": high,
+        "cox_se": float(fit.se[0]),
+        "cox_converged": fit.converged,
     }
 
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from necc_bayes.survival.intervals import time_in_intervals
+
 
 @dataclass(frozen=True)
 class Profile:
@@ -22,12 +24,6 @@ class Profile:
 
     name: str
     x: np.ndarray
-
-
-def _overlap(t: np.ndarray, bounds: np.ndarray) -> np.ndarray:
-    """Time spent in each interval up to each ``t``: shape (len(t), J)."""
-    lower, upper = bounds[:-1], bounds[1:]
-    return np.clip(np.minimum(t[:, None], upper[None, :]) - lower[None, :], 0.0, None)
 
 
 def cumulative_hazard(
@@ -49,7 +45,7 @@ def cumulative_hazard(
         Interval boundaries ``[0, c_1, ..., c_k, inf]``.
     """
     rel = np.exp(log_hr @ x)
-    return (lam @ _overlap(np.asarray(t, dtype=float), bounds).T) * rel[:, None]
+    return (lam @ time_in_intervals(np.asarray(t, dtype=float).ravel(), bounds).T) * rel[:, None]
 
 
 def median_survival(lam: np.ndarray, log_hr: np.ndarray, x: np.ndarray, bounds: np.ndarray):

@@ -260,6 +260,31 @@ class PersonPeriod:
         )
 
 
+def time_in_intervals(
+    t: np.ndarray, bounds: np.ndarray, entry: np.ndarray | None = None
+) -> np.ndarray:
+    """Time spent in each interval by a follow-up ``(entry, t]``: the exposure overlap.
+
+    Parameters
+    ----------
+    t : array-like
+        Follow-up (stop) times (any shape).
+    bounds : ndarray, shape (J + 1,)
+        Interval boundaries ``[0, c_1, ..., c_k, end]`` (``end`` may be ``inf``).
+    entry : array-like, optional
+        Entry times, same shape as ``t`` (default 0: at risk from time 0).
+
+    Returns
+    -------
+    ndarray, shape ``t.shape + (J,)``
+        ``|(a_j, b_j] ∩ (entry, t]|`` per interval ``j``.
+    """
+    t = np.asarray(t, dtype=float)[..., None]
+    lower, upper = bounds[:-1], bounds[1:]
+    start = lower if entry is None else np.maximum(lower, np.asarray(entry, dtype=float)[..., None])
+    return np.clip(np.minimum(t, upper) - start, 0.0, None)
+
+
 def expand(
     time: np.ndarray,
     event: np.ndarray,
@@ -287,12 +312,7 @@ def expand(
     """
     t = np.asarray(time, dtype=float)
     c = np.asarray(cuts, dtype=float)
-    lower = np.concatenate([[0.0], c])
-    upper = np.concatenate([c, [np.inf]])
-    start = lower[None, :]
-    if entry is not None:
-        start = np.maximum(start, np.asarray(entry, dtype=float)[:, None])
-    exposure = np.clip(np.minimum(t[:, None], upper[None, :]) - start, 0.0, None)
+    exposure = time_in_intervals(t, np.concatenate([[0.0], c, [np.inf]]), entry)
     interval = np.searchsorted(c, t, side="left")
     return PersonPeriod(
         cuts=c,

@@ -14,11 +14,11 @@ and log hazard ratios (exact inverse-cumulative-hazard sampling), and a censorin
 
 The replicate is observed at ``min(T, C)`` with event indicator ``T <= C``. Its Kaplan–Meier
 curve is computed on a time grid (vectorised over replicates; exact, ties included) and the
-observed Kaplan–Meier curve (``scipy.stats.ecdf``) is compared with the pointwise 95% band of
-the replicate curves. Numbers reported: the share of the grid where the observed curve lies
-inside the band, and for every interval of the model the posterior predictive p-value of the
-number of events (mid-p: ``P(d_rep > d_obs) + P(d_rep = d_obs) / 2``; values near 0 or 1
-say the model gets that interval's event count wrong).
+observed Kaplan–Meier curve (:func:`necc_bayes.data.reference.km_on_grid`) is compared with
+the pointwise 95% band of the replicate curves. Numbers reported: the share of the grid where
+the observed curve lies inside the band, and for every interval of the model the posterior
+predictive p-value of the number of events (mid-p: ``P(d_rep > d_obs) + P(d_rep = d_obs) / 2``;
+values near 0 or 1 say the model gets that interval's event count wrong).
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from necc_bayes.data.reference import kaplan_meier, km_on_grid
 
 if TYPE_CHECKING:
     from necc_bayes.survival.fit import PEMResult
@@ -38,27 +39,6 @@ CENSORING_RULE = (
     "events: censoring time drawn from the reverse Kaplan–Meier of the censoring distribution "
     "given it exceeds the event time (residual mass at the largest follow-up time)"
 )
-
-
-def kaplan_meier(time: np.ndarray, event: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    """Kaplan–Meier survival of one sample on a grid (``scipy.stats.ecdf``).
-
-    Parameters
-    ----------
-    time, event : ndarray, shape (n,)
-        Follow-up times and 0/1 event indicators.
-    grid : ndarray
-        Times at which to evaluate the (right-continuous) curve.
-
-    Returns
-    -------
-    ndarray, shape (len(grid),)
-    """
-    event = np.asarray(event).astype(bool)
-    if not event.any():
-        return np.ones(len(grid))
-    data = stats.CensoredData(uncensored=time[event], right=time[~event])
-    return stats.ecdf(data).sf.evaluate(np.asarray(grid, dtype=float))
 
 
 def kaplan_meier_many(time: np.ndarray, event: np.ndarray, grid: np.ndarray) -> np.ndarray:
@@ -158,7 +138,7 @@ def draw_censoring_times(
     if event.all():
         out[:, event] = t_max
         return out
-    reverse = stats.ecdf(stats.CensoredData(uncensored=time[~event], right=time[event])).sf
+    reverse = kaplan_meier(time, ~event)  # censorings as "events"
     jumps, level = reverse.quantiles, reverse.probabilities  # level non-increasing
     g_at_event = reverse.evaluate(time[event])  # P(C > t_i)
     u = 1.0 - rng.uniform(size=(n_replicates, int(event.sum())))  # in (0, 1]
@@ -274,7 +254,7 @@ def ppc_from_draws(
     curves = kaplan_meier_many(rep_time, rep_event, grid)
     tail = (1.0 - ci_prob) / 2.0
     low, med, high = np.quantile(curves, [tail, 0.5, 1.0 - tail], axis=0)
-    observed = kaplan_meier(time, event, grid)
+    observed = km_on_grid(time, event, grid)
     inside = (observed >= low - 1e-12) & (observed <= high + 1e-12)
 
     J = bounds.size - 1

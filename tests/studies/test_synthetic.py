@@ -16,6 +16,7 @@ from scipy import stats
 
 from necc_bayes.cli.main import main
 from necc_bayes.data.bundled import bundled_path
+from necc_bayes.data.reference import cox_breslow
 from necc_bayes.studies.necc import published
 from necc_bayes.studies.necc.synthetic.calibration import calibration_table
 from necc_bayes.studies.necc.synthetic.covariates import exact_binary
@@ -29,7 +30,6 @@ from necc_bayes.studies.necc.synthetic.generate import (
 from necc_bayes.studies.necc.synthetic.survival import (
     PRS_CUTS,
     TRUE_HR,
-    cox_breslow,
     cumulative_hazard,
     true_baseline,
 )
@@ -242,9 +242,9 @@ def test_immunohistochemistry(cohort):
     # Syn separation (Table 3, HR 23.435, 0.014-38,678.493): no Syn-negative patient dies
     assert cohort.loc[cohort["syn"] == 0, "death"].sum() == 0
     sub = cohort[["syn", "prs_months", "death"]].dropna()
-    with pytest.raises(ArithmeticError, match="separation"):
-        cox_breslow(sub.prs_months.to_numpy(float), sub.death.to_numpy(int),
-                    sub[["syn"]].to_numpy(float))
+    cox = cox_breslow(sub.prs_months.to_numpy(float), sub.death.to_numpy(int),
+                      sub[["syn"]].to_numpy(float))
+    assert not cox.converged  # no finite estimate
 
 
 def test_ttr(cohort):
@@ -280,16 +280,6 @@ def test_cox_lifelines_near_paper(cohort):
     assert abs(np.log(hr["site_abdominal"] / 2.543)) <= HR_BAND
     assert abs(np.log(hr["n_sites_gt1"] / 1.626)) <= HR_BAND
     assert cph.summary.loc["site_abdominal", "p"] < 0.05
-
-
-def test_own_cox_matches_statsmodels_breslow(cohort):
-    sm = pytest.importorskip("statsmodels.duration.hazard_regression")
-    x = cohort[["site_abdominal", "n_sites_gt1"]].to_numpy(float)
-    t, d = cohort["prs_months"].to_numpy(float), cohort["death"].to_numpy(int)
-    ref = sm.PHReg(t, x, status=d, ties="breslow").fit()
-    beta, se = cox_breslow(t, d, x)
-    np.testing.assert_allclose(beta, ref.params, rtol=1e-6)
-    np.testing.assert_allclose(se, ref.bse, rtol=1e-6)
 
 
 def test_truth_file():

@@ -10,9 +10,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from necc_bayes.data.reference import cox_breslow, kaplan_meier, km_median
 from necc_bayes.studies.necc.published import load_table, outcomes
 from necc_bayes.studies.necc.synthetic.calibration_rows import records, row
-from necc_bayes.studies.necc.synthetic.survival import ACCEPT, cox_breslow, kaplan_meier, km_median
+from necc_bayes.studies.necc.synthetic.survival import ACCEPT
 
 
 def text_rows(df: pd.DataFrame) -> list[dict[str, Any]]:
@@ -270,7 +271,8 @@ def survival_rows(df: pd.DataFrame) -> list[dict[str, Any]]:
                 note="not targeted: printed order contradicts 'worse'",
             )
         )
-    beta, se = cox_breslow(time, death, np.column_stack([abd, multi]))
+    cox = cox_breslow(time, death, np.column_stack([abd, multi]))
+    beta, se = cox.beta, cox.se
     for j, term in enumerate(("site_abdominal", "n_sites_gt1")):
         rows.append(
             row(
@@ -301,12 +303,12 @@ def univariate_rows(df: pd.DataFrame) -> list[dict[str, Any]]:
             continue
         sub = df[[str(r.term), "prs_months", "death"]].dropna()
         x = sub[[str(r.term)]].to_numpy(dtype=float)
-        try:
-            beta, _ = cox_breslow(
-                sub["prs_months"].to_numpy(dtype=float), sub["death"].to_numpy(dtype=int), x
-            )
-            hr, note = float(np.exp(beta[0])), "true log-HR 0 unless in the PRS model"
-        except ArithmeticError:
+        cox = cox_breslow(
+            sub["prs_months"].to_numpy(dtype=float), sub["death"].to_numpy(dtype=int), x
+        )
+        if cox.converged:
+            hr, note = float(np.exp(cox.beta[0])), "true log-HR 0 unless in the PRS model"
+        else:
             hr, note = float("nan"), "no finite Cox estimate (separation), as in the paper"
         rows.append(
             row(

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
+
+from necc_bayes.data.reference import cox_breslow, kaplan_meier, km_median
+from necc_bayes.survival.intervals import time_in_intervals
 
 TRUE_HR: dict[str, float] = {"site_abdominal": 2.543, "n_sites_gt1": 1.626}  # Table 3, multi
 # Interior cut points (months). (0, 1.97] has hazard 0: patients followed < 60 days were
@@ -68,9 +70,7 @@ def cumulative_hazard(t: np.ndarray, rates: np.ndarray, cuts: tuple[float, ...])
     numpy.ndarray
         ``H0(t)``, same shape as ``t``.
     """
-    edges = np.concatenate([[0.0], cuts, [np.inf]])
-    t = np.asarray(t, dtype=float)[..., None]
-    exposure = np.clip(t - edges[:-1], 0.0, np.diff(edges))
+    exposure = time_in_intervals(t, np.concatenate([[0.0], cuts, [np.inf]]))
     return np.asarray((exposure * rates).sum(axis=-1))
 
 
@@ -151,64 +151,6 @@ def true_censoring_mean() -> float:
     return float(optimize.brentq(gap, 1.0, 1000.0))
 
 
-def cox_breslow(
-    time: np.ndarray, event: np.ndarray, x: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Fit a Cox model (Breslow ties) by Newton–Raphson.
-
-    A small internal check used to accept synthetic draws; tests compare it with lifelines.
-
-    Parameters
-    ----------
-    time, event : numpy.ndarray
-        Follow-up times and 0/1 event indicators.
-    x : numpy.ndarray
-        Covariates, shape ``(n, p)``.
-
-    Returns
-    -------
-    beta, se : numpy.ndarray
-        Log hazard ratios and their standard errors.
-
-    Raises
-    ------
-    ArithmeticError
-        If there is no finite estimate (separation) or Newton–Raphson does not converge.
-    """
-    order = np.argsort(-time, kind="stable")
-    t, d, z = time[order], event[order].astype(bool), x[order].astype(float)
-    last = np.searchsorted(-t, -t, side="right") - 1
-    beta = np.zeros(z.shape[1])
-    for _ in range(100):
-        if np.max(np.abs(beta)) > 15:
-            raise ArithmeticError("Cox fit diverges (separation: no finite estimate)")
-        w = np.exp(z @ beta)
-        s0 = np.cumsum(w)[last][d]
-        s1 = np.cumsum(w[:, None] * z, axis=0)[last][d]
-        s2 = np.cumsum(w[:, None, None] * z[:, :, None] * z[:, None, :], axis=0)[last][d]
-        mean = s1 / s0[:, None]
-        grad = (z[d] - mean).sum(axis=0)
-        info = (s2 / s0[:, None, None] - mean[:, :, None] * mean[:, None, :]).sum(axis=0)
-        step = np.linalg.solve(info, grad)
-        beta = beta + step
-        if np.max(np.abs(step)) < 1e-10:
-            return beta, np.sqrt(np.diag(np.linalg.inv(info)))
-    raise ArithmeticError("Cox fit did not converge in 100 Newton steps")
-
-
-def kaplan_meier(time: np.ndarray, event: np.ndarray) -> Any:
-    """Return scipy's Kaplan–Meier estimate (``.sf.evaluate(t)``) for right-censored data."""
-    data = stats.CensoredData(uncensored=time[event == 1], right=time[event == 0])
-    return stats.ecdf(data).sf
-
-
-def km_median(time: np.ndarray, event: np.ndarray) -> float:
-    """Return the Kaplan–Meier median: the first time with S(t) <= 0.5 (NaN if never)."""
-    sf = kaplan_meier(time, event)
-    below = sf.quantiles[sf.probabilities <= 0.5]
-    return float(below[0]) if below.size else float("nan")
-
-
 @dataclass
 class SurvivalDraw:
     """One accepted PRS draw with its checks."""
@@ -237,12 +179,11 @@ def survival_checks(
         Cox HRs (+ 95% CI), KM 5-year PRS, KM medians by abdominal group, median and range
         of follow-up, number of deaths.
     """
-    beta, se = cox_breslow(time, death, np.column_stack([abdominal, multi]))
+    cox = cox_breslow(time, death, np.column_stack([abdominal, multi]))
     out: dict[str, float] = {}
     for j, name in enumerate(("site_abdominal", "n_sites_gt1")):
-        out[f"cox_hr_{name}"] = float(np.exp(beta[j]))
-        out[f"cox_hr_{name}_low"] = float(np.exp(beta[j] - 1.959964 * se[j]))
-        out[f"cox_hr_{name}_high"] = float(np.exp(beta[j] + 1.959964 * se[j]))
+        hr, low, high = cox.hazard_ratio(j) if cox.converged else (float("nan"),) * 3
+        out[f"cox_hr_{name}"], out[f"cox_hr_{name}_low"], out[f"cox_hr_{name}_high"] = hr, low, high
     out["km_prs_60_months"] = float(kaplan_meier(time, death).evaluate(60.0))
     out["median_follow_up"] = float(np.median(time))
     out["km_median_prs_abdominal_pos"] = km_median(time[abdominal == 1], death[abdominal == 1])

@@ -1,0 +1,164 @@
+"""Frequentist references computed from the data: Kaplan–Meier curves and the Cox model.
+
+One implementation of each, used wherever the package needs one (the fit report's overlays,
+the posterior predictive check, the fragility table, the synthetic cohort's acceptance rule):
+
+* Kaplan–Meier: :func:`scipy.stats.ecdf` on :class:`scipy.stats.CensoredData` (right
+  censoring), with its Greenwood confidence band;
+* Cox proportional hazards with Breslow ties: statsmodels ``PHReg(ties="breslow")``. A PEM
+  with a cut at every event time and flat priors approximates exactly this model.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+Z_95 = 1.959964
+"""Standard-normal 97.5% quantile (the 95% Wald interval)."""
+
+
+def kaplan_meier(time: np.ndarray, event: np.ndarray) -> Any:
+    """Kaplan–Meier estimate of right-censored data (scipy's ``ecdf(...).sf``).
+
+    Parameters
+    ----------
+    time : ndarray, shape (n,)
+        Follow-up times.
+    event : ndarray, shape (n,)
+        0/1 (or boolean) event indicators; at least one event.
+
+    Returns
+    -------
+    scipy.stats._survival.EmpiricalDistributionFunction
+        ``.evaluate(t)``, ``.quantiles`` (event times), ``.probabilities`` (S after each)
+        and ``.confidence_interval(level)``.
+    """
+    time = np.asarray(time, dtype=float)
+    event = np.asarray(event).astype(bool)
+    return stats.ecdf(stats.CensoredData(uncensored=time[event], right=time[~event])).sf
+
+
+def km_on_grid(time: np.ndarray, event: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """Kaplan–Meier survival on a grid of times (all ones when there is no event)."""
+    grid = np.asarray(grid, dtype=float)
+    if not np.asarray(event).astype(bool).any():
+        return np.ones(grid.shape)
+    return np.asarray(kaplan_meier(time, event).evaluate(grid))
+
+
+def km_median(time: np.ndarray, event: np.ndarray) -> float:
+    """Kaplan–Meier median: the first time with ``S(t) <= 0.5`` (NaN if never)."""
+    sf = kaplan_meier(time, event)
+    below = sf.quantiles[sf.probabilities <= 0.5]
+    return float(below[0]) if below.size else float("nan")
+
+
+@dataclass(frozen=True)
+class KMStep:
+    """A Kaplan–Meier curve as a step function from time 0 to the last follow-up time.
+
+    Attributes
+    ----------
+    time : ndarray
+        ``0``, each event time, the largest follow-up time.
+    surv : ndarray
+        ``S`` from each time on (``where="post"`` steps).
+    low, high : ndarray
+        Pointwise 95% confidence band (Greenwood, scipy's default), same length.
+    n : int
+        Number of subjects.
+    """
+
+    time: np.ndarray
+    surv: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    n: int
+
+
+def km_step(time: np.ndarray, event: np.ndarray, *, level: float = 0.95) -> KMStep | None:
+    """The Kaplan–Meier curve and band of one sample, ready to draw; None without events."""
+    time = np.asarray(time, dtype=float)
+    if not np.asarray(event).astype(bool).any():
+        return None
+    sf = kaplan_meier(time, event)
+    t_max = float(time.max())
+    band = sf.confidence_interval(level)
+
+    def padded(p: np.ndarray, first: float = 1.0) -> np.ndarray:
+        return np.concatenate([[first], p, [p[-1]]])
+
+    return KMStep(
+        time=np.concatenate([[0.0], sf.quantiles, [t_max]]),
+        surv=padded(sf.probabilities),
+        low=np.nan_to_num(padded(band.low.probabilities)),
+        high=np.nan_to_num(padded(band.high.probabilities), nan=1.0),
+        n=int(time.size),
+    )
+
+
+@dataclass(frozen=True)
+class CoxFit:
+    """A Cox proportional-hazards fit (Breslow ties).
+
+    Attributes
+    ----------
+    beta, se : ndarray, shape (p,)
+        Log hazard ratios and their standard errors.
+    converged : bool
+        False when the optimiser warned, or an estimate is not finite or beyond
+        ``|beta| < 10`` with ``se < 10``: the signs of a monotone likelihood (separation),
+        where no finite estimate exists and the printed one is an artefact of where the
+        optimiser stopped.
+    """
+
+    beta: np.ndarray
+    se: np.ndarray
+    converged: bool
+
+    def hazard_ratio(self, k: int = 0) -> tuple[float, float, float]:
+        """``(HR, low, high)`` of term ``k`` with its 95% Wald interval."""
+        b, s = float(self.beta[k]), float(self.se[k])
+        with np.errstate(over="ignore"):
+            low, high = np.exp(b + np.array([-Z_95, Z_95]) * s)
+        return math.exp(b), float(low), float(high)
+
+
+def cox_breslow(time: np.ndarray, event: np.ndarray, X: np.ndarray) -> CoxFit:
+    """Fit the Cox model with Breslow ties (statsmodels ``PHReg``).
+
+    Parameters
+    ----------
+    time, event : ndarray, shape (n,)
+        Follow-up times and 0/1 event indicators.
+    X : ndarray, shape (n, p)
+        Covariates.
+
+    Returns
+    -------
+    CoxFit
+    """
+    from statsmodels.duration.hazard_regression import PHReg
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning as SMConvergenceWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = PHReg(
+            np.asarray(time, dtype=float),
+            np.asarray(X, dtype=float),
+            status=np.asarray(event, dtype=float),
+            ties="breslow",
+        ).fit()
+    beta, se = np.asarray(res.params, dtype=float), np.asarray(res.bse, dtype=float)
+    warned = any(issubclass(w.category, SMConvergenceWarning) for w in caught)
+    finite = bool(np.all(np.isfinite(beta)) and np.all(np.isfinite(se)))
+    converged = (
+        not warned and finite and bool(np.all(np.abs(beta) < 10)) and bool(np.all(se < 10))
+    )
+    return CoxFit(beta=beta, se=se, converged=converged)

@@ -61,9 +61,9 @@ def _run_validate_data(args: argparse.Namespace) -> int:
     profile = data_profile(checked.cohort)
     print(f"OK: {args.data} satisfies {args.spec}")
     for key, value in profile.items():
-        if key == "terms":
-            print("terms:")
-            for term, desc in dict(value).items():  # type: ignore[call-overload]
+        if isinstance(value, dict):  # terms, strata, clusters: one line per entry
+            print(f"{key}:")
+            for term, desc in value.items():
                 print(f"  {term}: {desc}")
         else:
             print(f"{key}: {value}")

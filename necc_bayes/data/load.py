@@ -14,6 +14,14 @@ import numpy as np
 import pandas as pd
 
 from necc_bayes.data.design import Design, build_design, categorical_levels, collinear_sets
+from necc_bayes.data.structure import (
+    Grouping,
+    check_entry,
+    check_levels,
+    check_pieces,
+    grouping,
+    structure_profile,
+)
 from necc_bayes.errors import DataError, Problem
 from necc_bayes.spec.model import ModelSpec, did_you_mean
 
@@ -27,15 +35,22 @@ class Cohort:
     frame : DataFrame
         Copy of the used columns of the rows kept (the caller's data is never modified).
     time, event : ndarray
-        Follow-up times (> 0) and 0/1 event indicators.
+        Follow-up (stop) times (> 0) and 0/1 event indicators, one per row.
     ids : ndarray
-        Subject ids (data row numbers, from 1, when the spec names no id column).
+        Subject ids (data row numbers, from 1, when the spec names no id column); with
+        ``data.entry`` several rows may share an id (the pieces of one subject).
     design : Design
         The covariates as numbers.
     source : str
         Where the data came from.
     dropped_rows : tuple of int
         Data rows (from 1) dropped for missing values under ``data.missing = "drop"``.
+    entry : ndarray, optional
+        Entry times (``data.entry``): row ``i`` is at risk on ``(entry_i, time_i]``.
+    strata : Grouping, optional
+        Stratum of each row (``covariates.strata``).
+    clusters : Grouping, optional
+        Frailty cluster of each row (``[frailty] cluster``).
     """
 
     frame: pd.DataFrame
@@ -45,11 +60,29 @@ class Cohort:
     design: Design
     source: str
     dropped_rows: tuple[int, ...] = field(default_factory=tuple)
+    entry: np.ndarray | None = None
+    strata: Grouping | None = None
+    clusters: Grouping | None = None
 
     @property
     def n(self) -> int:
-        """Number of subjects."""
+        """Number of rows (subjects, unless rows are the pieces of subjects' follow-up)."""
         return int(self.time.size)
+
+    @property
+    def n_subjects(self) -> int:
+        """Number of distinct subjects (ids)."""
+        return int(np.unique(self.ids).size)
+
+    @property
+    def start(self) -> np.ndarray:
+        """Start of each row's time at risk (the entry times, or zeros)."""
+        return np.zeros_like(self.time) if self.entry is None else self.entry
+
+    @property
+    def time_at_risk(self) -> float:
+        """Total time at risk, ``sum(time - entry)``."""
+        return float((self.time - self.start).sum())
 
     @property
     def n_events(self) -> int:
@@ -82,9 +115,13 @@ def _rows(mask: np.ndarray | pd.Series) -> tuple[int, ...]:
 
 def _used_columns(spec: ModelSpec) -> list[str]:
     cols = [spec.data.time, spec.data.event]
-    if spec.data.id:
-        cols.append(spec.data.id)
-    return cols + list(spec.covariates.terms)
+    optional = [
+        spec.data.id,
+        spec.data.entry,
+        spec.covariates.strata,
+        spec.frailty.cluster if spec.frailty else None,
+    ]
+    return cols + [c for c in optional if c] + list(spec.covariates.terms)
 
 
 def _numeric(frame: pd.DataFrame, col: str, problems: list[Problem], rule: str) -> pd.Series:
@@ -174,6 +211,44 @@ def _check_covariates(frame: pd.DataFrame, spec: ModelSpec, problems: list[Probl
                 )
 
 
+def _check_structure(frame: pd.DataFrame, spec: ModelSpec, problems: list[Problem]) -> None:
+    """Entry times, pieces per id (or unique ids), strata and cluster levels."""
+    d = spec.data
+    if d.entry:
+        entry = _numeric(frame, d.entry, problems, "numeric")
+        time = pd.to_numeric(frame[d.time], errors="coerce")
+        check_entry(entry, time, d.entry, problems)
+    if d.id:
+        ids = frame[d.id]
+        dup = ids.duplicated(keep=False) & ids.notna()
+        if dup.any() and not d.entry:
+            problems.append(
+                Problem(
+                    "id_unique",
+                    "duplicated ids (several rows per id are the (start, stop] pieces of one "
+                    "subject only with data.entry naming the start column)",
+                    column=d.id,
+                    rows=_rows(dup),
+                )
+            )
+        elif dup.any() and not problems:  # pieces are checked on valid times and events
+            problems += check_pieces(
+                ids,
+                pd.to_numeric(frame[d.entry]),
+                pd.to_numeric(frame[d.time]),
+                pd.to_numeric(frame[d.event]),
+                spec,
+            )
+    if spec.covariates.strata:
+        problems += check_levels(
+            frame[spec.covariates.strata], spec.covariates.strata, "strata_levels", "strata"
+        )
+    if spec.frailty:
+        problems += check_levels(
+            frame[spec.frailty.cluster], spec.frailty.cluster, "cluster_levels", "clusters"
+        )
+
+
 def _check_design(frame: pd.DataFrame, spec: ModelSpec, problems: list[Problem]) -> None:
     design = build_design(frame, spec)
     keep = []
@@ -254,12 +329,7 @@ def validate(frame: pd.DataFrame, spec: ModelSpec, source: str) -> Cohort:
         problems.append(Problem("min_rows", f"{len(data)} usable row(s); at least 2 are needed"))
         raise DataError(source, problems)
     _check_outcome(data, spec, problems)
-    if spec.data.id:
-        dup = data[spec.data.id].duplicated(keep=False) & data[spec.data.id].notna()
-        if dup.any():
-            problems.append(
-                Problem("id_unique", "duplicated ids", column=spec.data.id, rows=_rows(dup))
-            )
+    _check_structure(data, spec, problems)
     _check_covariates(data, spec, problems)
     if problems:
         raise DataError(source, problems)
@@ -271,6 +341,8 @@ def validate(frame: pd.DataFrame, spec: ModelSpec, source: str) -> Cohort:
         if spec.data.id
         else np.setdiff1d(np.arange(1, len(frame) + 1), np.asarray(dropped, dtype=np.int64))
     )
+    entry_col, strata_col = spec.data.entry, spec.covariates.strata
+    cluster_col = spec.frailty.cluster if spec.frailty else None
     return Cohort(
         frame=data,
         time=pd.to_numeric(data[spec.data.time]).to_numpy(dtype=float),
@@ -279,6 +351,9 @@ def validate(frame: pd.DataFrame, spec: ModelSpec, source: str) -> Cohort:
         design=build_design(data, spec),
         source=source,
         dropped_rows=dropped,
+        entry=pd.to_numeric(data[entry_col]).to_numpy(dtype=float) if entry_col else None,
+        strata=grouping(data[strata_col], strata_col) if strata_col else None,
+        clusters=grouping(data[cluster_col], cluster_col) if cluster_col else None,
     )
 
 
@@ -290,7 +365,9 @@ def load_cohort(path: str | Path, spec: ModelSpec) -> Cohort:
 def data_profile(cohort: Cohort) -> dict[str, object]:
     """Return a short profile: n, events, censoring, follow-up range, per-covariate counts.
 
-    For 0/1 terms the count of ones is given; for other terms the mean and range.
+    For 0/1 terms the count of ones is given; for other terms the mean and range. Subjects,
+    pieces per subject, late entries, strata and cluster sizes follow
+    (:func:`~necc_bayes.data.structure.structure_profile`).
     """
     per_term: dict[str, str] = {}
     for k, term in enumerate(cohort.design.terms):
@@ -309,6 +386,13 @@ def data_profile(cohort: Cohort) -> dict[str, object]:
         "follow_up_median": float(np.median(cohort.time)),
         "follow_up_max": float(cohort.time.max()),
         "dropped_rows": list(cohort.dropped_rows),
+        **structure_profile(
+            ids=cohort.ids,
+            entry=cohort.entry,
+            event=cohort.event,
+            strata=cohort.strata,
+            clusters=cohort.clusters,
+        ),
         "terms": per_term,
     }
 

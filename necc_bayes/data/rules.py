@@ -16,6 +16,9 @@ class Role(StrEnum):
     TIME = "time"
     EVENT = "event"
     ID = "id"
+    ENTRY = "entry"
+    STRATA = "strata"
+    CLUSTER = "cluster"
     COVARIATE = "covariate"
     CATEGORICAL = "categorical"
 
@@ -30,7 +33,14 @@ RULES: dict[str, str] = {
     "time_finite": "follow-up times must be finite",
     "time_positive": "follow-up times must be > 0",
     "event_binary": "the event column must be 0 (censored) or 1 (event)",
-    "id_unique": "subject ids must be unique",
+    "id_unique": "subject ids must be unique unless data.entry is given (then rows of one id "
+    "are the (start, stop] pieces of its follow-up)",
+    "entry_nonnegative": "entry times must be >= 0",
+    "entry_before_time": "a row's entry time must be < its time (at risk on (entry, time])",
+    "pieces_overlap": "the (entry, time] pieces of one id may not overlap",
+    "event_last_piece": "at most one event per id, on the piece that ends last",
+    "strata_levels": "the strata column needs at least two levels",
+    "cluster_levels": "the frailty cluster column needs at least two levels",
     "categorical_reference": "a categorical covariate's reference level must occur in the data",
     "categorical_levels": "a categorical covariate's values must be among its declared levels",
     "ordinal_levels": "an ordinal covariate's values may not lie below its lowest level",

@@ -23,8 +23,8 @@ class Checked:
 
     @property
     def person_period(self) -> PersonPeriod:
-        """The exposure / event expansion at the resolved cuts."""
-        return expand(self.cohort.time, self.cohort.event, self.cuts)
+        """The exposure / event expansion at the resolved cuts (from each row's entry time)."""
+        return expand(self.cohort.time, self.cohort.event, self.cuts, entry=self.cohort.entry)
 
 
 def check_inputs(spec: ModelSpec | str | Path, data: str | Path) -> Checked:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from necc_bayes.errors import Problem, SpecError
 from necc_bayes.inference.diagnostics import (
     DiagnosticsReport,
     Thresholds,
@@ -32,8 +33,12 @@ CoefPrior = NormalPrior | StudentTPrior | HorseshoePrior
 
 
 def crude_rate(checked: Checked) -> float:
-    """Events divided by total follow-up time (per unit of the data's time scale)."""
-    return checked.cohort.n_events / float(checked.cohort.time.sum())
+    """Events divided by total time at risk (per unit of the data's time scale).
+
+    Time at risk is ``sum(time - entry)``: with delayed entry the time before entry is not
+    follow-up.
+    """
+    return checked.cohort.n_events / checked.cohort.time_at_risk
 
 
 def default_profiles(checked: Checked) -> list[ProfileSection]:
@@ -100,6 +105,19 @@ def model_priors(resolved: ModelSpec) -> PEMPriors:
 
 def model_inputs(checked: Checked) -> PEMInputs:
     """The design (centred if the spec says so) and person-period expansion for the model."""
+    spec = checked.spec
+    unsupported = [
+        Problem(
+            "not_supported",
+            "accepted by the spec but not yet used by the model (issue 17): refusing rather "
+            "than fitting without it",
+            column=key,
+        )
+        for key, value in (("covariates.strata", spec.covariates.strata), ("frailty", spec.frailty))
+        if value is not None
+    ]
+    if unsupported:
+        raise SpecError(f"spec '{spec.name}'", unsupported)
     design = checked.cohort.design
     return PEMInputs(
         X=design.X_model, terms=design.terms, pp=checked.person_period, ids=checked.cohort.ids

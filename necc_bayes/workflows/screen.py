@@ -147,8 +147,8 @@ def screen_tasks(
         except InputError as err:
             skipped[term] = "; ".join(p.message for p in err.problems)
             continue
-        pp = expand(cohort.time, cohort.event, full.cuts)
-        rate = cohort.n_events / float(cohort.time.sum())
+        pp = expand(cohort.time, cohort.event, full.cuts, entry=cohort.entry)
+        rate = cohort.n_events / cohort.time_at_risk
         priors = PEMPriors(
             coefficients={term: prior},
             groups=[],

@@ -111,3 +111,7 @@ class ConvergenceWarning(RuntimeWarning):
 
 class SparseDataWarning(RuntimeWarning):
     """Sparse cells, separation or empty intervals make an estimate fragile."""
+
+
+class ProportionalHazardsWarning(RuntimeWarning):
+    """The proportional-hazards check flagged a term (its log-HR seems to change over time)."""

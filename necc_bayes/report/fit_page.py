@@ -27,6 +27,7 @@ from necc_bayes.report.figures import (
     to_data_uri,
     trace_rank_plot,
 )
+from necc_bayes.report.ph_figures import group_ppc_plot, ph_interval_plot
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from necc_bayes.survival.curves import Profile
     from necc_bayes.survival.fit import PEMResult
     from necc_bayes.survival.intervals import PersonPeriod
+    from necc_bayes.survival.ph_check import PHCheck
     from necc_bayes.survival.ppc import PPCResult
     from necc_bayes.survival.prior_predictive import PriorDraws
 
@@ -290,6 +292,80 @@ def ppc_section(ppc: PPCResult, anchor: str = "ppc") -> Section:
     return Section("Posterior predictive check", anchor, body + table)
 
 
+def ph_section(
+    table: pd.DataFrame,
+    intervals: pd.DataFrame,
+    method: str,
+    *,
+    t_max: float,
+    ci_prob: float,
+    anchor: str = "ph-check",
+) -> Section:
+    """The proportional-hazards check: table, and a figure per flagged term.
+
+    Parameters
+    ----------
+    table : DataFrame
+        ``ph_check.csv``.
+    intervals : DataFrame
+        Per-interval one-step log-HRs (``PHCheck.intervals``).
+    method : str
+        One sentence describing the check.
+    t_max : float
+        Largest follow-up time.
+    ci_prob : float
+        Probability of the per-interval intervals.
+    """
+    flagged = table[table["flagged"]]
+    if flagged.empty:
+        verdict = Markup('<p>Verdict: <span class="badge pass">no term flagged</span></p>')
+    else:
+        names = ", ".join(str(t) for t in flagged["term"])
+        verdict = (
+            Markup('<p>Verdict: <span class="badge fail">flagged</span> ')
+            + escape(names)
+            + Markup("</p>")
+        )
+    body = verdict + _p(
+        f"Method: {method}. ppp: posterior predictive p-value; chisq / p_chisq: the same "
+        "statistic at the posterior mean with its asymptotic chi-square p-value (comparable "
+        "with survival::cox.zph); trend: one-step estimate of the change of the log-HR per "
+        "unit of the time transform. A flagged term can be given one log-HR per interval "
+        "with covariates.time_varying."
+    )
+    body += html_table(table, row_class=lambda r: "fail" if r["flagged"] else "")
+    for term in flagged.loc[flagged["scope"] == "term", "term"]:
+        fig = ph_interval_plot(intervals, str(term), t_max=t_max, ci_prob=ci_prob)
+        body += figure(
+            to_data_uri(fig),
+            f"{term}: log-HR per interval, one Newton step from the proportional-hazards fit "
+            "(approximately the unsmoothed interval-by-interval Poisson fit), against the "
+            "constant posterior-mean log-HR (dashed). A trend across intervals is what the "
+            "check detects.",
+            f"per-interval log hazard ratio of {term}",
+        )
+    return Section("Proportional hazards", anchor, body)
+
+
+def group_ppc_section(
+    groups: pd.DataFrame, coverage: pd.DataFrame, *, ci_prob: float, anchor: str = "ppc-groups"
+) -> Section | None:
+    """Kaplan–Meier per covariate level against the replicate bands (None without groups)."""
+    if groups.empty:
+        return None
+    body = figure(
+        to_data_uri(group_ppc_plot(groups, ci_prob=ci_prob)),
+        "Posterior predictive check by group: each level's observed Kaplan–Meier curve over "
+        f"the {ci_prob:.0%} pointwise band of the same replicate cohorts. Under "
+        "non-proportional hazards a level's curve leaves its band (above early and below "
+        "late, or the reverse). Pointwise KM bands are wide: this check is weaker than the "
+        "proportional-hazards score check.",
+        "posterior predictive check by group",
+    )
+    body += html_table(coverage, row_class=lambda r: "fail" if r["coverage"] < 0.9 else "")
+    return Section("Posterior predictive check by group", anchor, body)
+
+
 def prior_predictive_section(
     prior: PriorDraws,
     table: pd.DataFrame,
@@ -323,7 +399,9 @@ def loo_section(summary: LooSummary, anchor: str = "loo") -> Section:
     return Section("Leave-one-out cross-validation", anchor, table + _p(msg))
 
 
-def fit_sections(result: PEMResult, *, ppc: PPCResult | None = None) -> list[Section]:
+def fit_sections(
+    result: PEMResult, *, ppc: PPCResult | None = None, ph: PHCheck | None = None
+) -> list[Section]:
     """Every section of one fit's report, in reading order."""
     from necc_bayes.inference.loo import loo
     from necc_bayes.survival.model import sparse_interval_messages
@@ -332,6 +410,7 @@ def fit_sections(result: PEMResult, *, ppc: PPCResult | None = None) -> list[Sec
 
     diag = result.diagnostics()
     ppc = ppc or posterior_predictive_check(result)
+    ph = ph or result.ph_check()
     pp = result.checked.person_period
     cohort = result.checked.cohort
     failures = [f"convergence: {m}" for m in diag.failures]
@@ -341,6 +420,7 @@ def fit_sections(result: PEMResult, *, ppc: PPCResult | None = None) -> list[Sec
         f"posterior predictive p-value {r.ppp:.3f} for events in interval {r.interval}"
         for r in extreme.itertuples()
     ]
+    notes += [f"{m}" for m in ph.messages()]
     if ppc.coverage < 0.9:
         notes.append(
             f"the observed Kaplan–Meier curve is inside the replicate band on only "
@@ -358,6 +438,12 @@ def fit_sections(result: PEMResult, *, ppc: PPCResult | None = None) -> list[Sec
     sections.append(survival_section(result.survival(), result.survival_summary(), cohort))
     sections.append(diagnostics_section(diag, result.idata))
     sections.append(ppc_section(ppc))
+    group = group_ppc_section(ppc.groups, ppc.group_coverage, ci_prob=ci)
+    if group is not None:
+        sections.append(group)
+    sections.append(
+        ph_section(ph.table, ph.intervals, ph.method, t_max=float(cohort.time.max()), ci_prob=ci)
+    )
     prior, prior_table = prior_predictive_for_fit(result)
     profiles = result.profiles()
     sections.append(
@@ -376,7 +462,9 @@ def fit_sections(result: PEMResult, *, ppc: PPCResult | None = None) -> list[Sec
     return sections
 
 
-def render_fit_report(result: PEMResult, *, ppc: PPCResult | None = None) -> str:
+def render_fit_report(
+    result: PEMResult, *, ppc: PPCResult | None = None, ph: PHCheck | None = None
+) -> str:
     """Return the self-contained HTML report of one fit.
 
     Parameters
@@ -385,6 +473,8 @@ def render_fit_report(result: PEMResult, *, ppc: PPCResult | None = None) -> str
         The fit.
     ppc : PPCResult, optional
         A posterior predictive check already computed (computed here otherwise).
+    ph : PHCheck, optional
+        The proportional-hazards check (the result's cached one otherwise).
     """
     diag_ok = "convergence checks passed" if result.diagnostics().passed else "CONVERGENCE FAILED"
     attrs = result.idata.attrs
@@ -396,5 +486,5 @@ def render_fit_report(result: PEMResult, *, ppc: PPCResult | None = None) -> str
         f"necc-bayes {__version__}",
     ]
     return render_page(
-        f"necc-bayes fit: {result.spec.name}", fit_sections(result, ppc=ppc), subtitle
+        f"necc-bayes fit: {result.spec.name}", fit_sections(result, ppc=ppc, ph=ph), subtitle
     )

@@ -7,6 +7,7 @@ survival profiles), build and sample the PyMC model, then check convergence.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from necc_bayes.errors import Problem, SpecError
+from necc_bayes.errors import Problem, ProportionalHazardsWarning, SpecError
 from necc_bayes.inference.diagnostics import (
     DiagnosticsReport,
     Thresholds,
@@ -27,6 +28,7 @@ from necc_bayes.spec.priors import HorseshoePrior, NormalPrior, StudentTPrior, r
 from necc_bayes.survival.curves import Profile
 from necc_bayes.survival.inputs import Checked, check_inputs
 from necc_bayes.survival.model import PEMInputs, PEMPriors, build_model
+from necc_bayes.survival.ph_check import PHCheck, ph_check
 from necc_bayes.survival.sampling import sample_posterior
 
 CoefPrior = NormalPrior | StudentTPrior | HorseshoePrior
@@ -235,6 +237,18 @@ class PEMResult:
             warn_failures(report)
         return report
 
+    def ph_check(self, *, warn: bool = False) -> PHCheck:
+        """The proportional-hazards check (``ph_check.csv``; see ``survival/ph_check.py``).
+
+        With ``warn``, one :class:`~necc_bayes.errors.ProportionalHazardsWarning` per flagged
+        row.
+        """
+        check = self._cached(("ph_check",), lambda: ph_check(self))
+        if warn:
+            for msg in check.messages():
+                warnings.warn(msg, ProportionalHazardsWarning, stacklevel=2)
+        return check
+
     def to_netcdf(self, path: str | Path) -> None:
         """Write the DataTree (with provenance attributes) to a netCDF file."""
         self.idata.to_netcdf(path)
@@ -309,4 +323,5 @@ def sample_resolved(
     result = PEMResult(idata=idata, spec=resolved, checked=checked)
     if warn:
         result.diagnostics(warn=True)
+        result.ph_check(warn=True)
     return result

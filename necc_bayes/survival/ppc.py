@@ -19,20 +19,39 @@ the pointwise 95% band of the replicate curves. Numbers reported: the share of t
 the observed curve lies inside the band, and for every interval of the model the posterior
 predictive p-value of the number of events (mid-p: ``P(d_rep > d_obs) + P(d_rep = d_obs) / 2``;
 values near 0 or 1 say the model gets that interval's event count wrong).
+
+**By group**: for every covariate whose design columns are all 0/1 (a binary term, the dummies
+of a categorical or ordinal covariate) the same replicates give a Kaplan–Meier band per level,
+against that level's observed curve. A group whose hazard ratio changes over time (non-
+proportional hazards) shows up as its observed curve leaving the band: above it early and
+below it late, or the reverse.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from necc_bayes.data.reference import kaplan_meier, km_on_grid
+from necc_bayes.survival.ppc_groups import GROUP_COLUMNS, covariate_groups
 
 if TYPE_CHECKING:
     from necc_bayes.survival.fit import PEMResult
+
+__all__ = [
+    "CENSORING_RULE",
+    "GROUP_COLUMNS",
+    "PPCResult",
+    "draw_censoring_times",
+    "group_bands",
+    "kaplan_meier_many",
+    "posterior_predictive_check",
+    "ppc_from_draws",
+    "simulate_event_times",
+]
 
 CENSORING_RULE = (
     "censored subjects: observed follow-up as administrative censoring time; subjects with "
@@ -183,10 +202,31 @@ class PPCResult:
     events: pd.DataFrame
     n_replicates: int
     censoring: str = CENSORING_RULE
+    groups: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=GROUP_COLUMNS))
+
+    @property
+    def group_coverage(self) -> pd.DataFrame:
+        """Per covariate level: ``covariate, level, n, n_events, coverage``.
+
+        ``coverage`` is the share of the grid where the level's observed KM is inside its
+        replicate band.
+        """
+        g = self.groups
+        if g.empty:
+            return pd.DataFrame(columns=["covariate", "level", "n", "n_events", "coverage"])
+        inside = (g["observed"] >= g["low"] - 1e-12) & (g["observed"] <= g["high"] + 1e-12)
+        out = (
+            g.assign(inside=inside)
+            .groupby(["covariate", "level"], sort=False)
+            .agg(n=("n", "first"), n_events=("n_events", "first"), coverage=("inside", "mean"))
+            .reset_index()
+        )
+        return out
 
     def to_dict(self) -> dict[str, object]:
         """Summary numbers for ``diagnostics.json``."""
         ppp = self.events["ppp"].to_numpy()
+        cov = self.group_coverage
         return {
             "km_band_coverage": round(float(self.coverage), 4),
             "band_prob": self.ci_prob,
@@ -197,6 +237,12 @@ class PPCResult:
             },
             "events_ppp_extreme": int(((ppp < 0.025) | (ppp > 0.975)).sum()),
             "censoring": self.censoring,
+            "group_km_band_coverage": {
+                f"{c}: {lev}": round(float(v), 4)
+                for c, lev, v in zip(
+                    cov["covariate"], cov["level"], cov["coverage"].astype(float), strict=True
+                )
+            },
         }
 
 
@@ -213,6 +259,7 @@ def ppc_from_draws(
     n_grid: int = 100,
     ci_prob: float = 0.95,
     seed: int = 0,
+    groups: dict[str, np.ndarray] | None = None,
 ) -> PPCResult:
     """Run the posterior predictive check on flattened posterior draws.
 
@@ -238,6 +285,9 @@ def ppc_from_draws(
         Probability of the replicate band.
     seed : int
         Random seed (results are reproducible).
+    groups : dict, optional
+        Covariate name -> level label of every subject (shape (n,)): a Kaplan–Meier band per
+        level (:attr:`PPCResult.groups`).
 
     Returns
     -------
@@ -285,7 +335,47 @@ def ppc_from_draws(
         coverage=float(inside.mean()),
         events=events,
         n_replicates=int(idx.size),
+        groups=group_bands(groups or {}, rep_time, rep_event, time, event, grid, ci_prob),
     )
+
+
+def group_bands(
+    groups: dict[str, np.ndarray],
+    rep_time: np.ndarray,
+    rep_event: np.ndarray,
+    time: np.ndarray,
+    event: np.ndarray,
+    grid: np.ndarray,
+    ci_prob: float,
+) -> pd.DataFrame:
+    """Observed KM and replicate band per covariate level (rows of :data:`GROUP_COLUMNS`)."""
+    tail = (1.0 - ci_prob) / 2.0
+    event = np.asarray(event)
+    frames = []
+    for covariate, labels in groups.items():
+        labels = np.asarray(labels)
+        for level in dict.fromkeys(labels.tolist()):
+            sel = labels == level
+            curves = kaplan_meier_many(rep_time[:, sel], rep_event[:, sel], grid)
+            low, med, high = np.quantile(curves, [tail, 0.5, 1.0 - tail], axis=0)
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "covariate": covariate,
+                        "level": str(level),
+                        "n": int(sel.sum()),
+                        "n_events": int(event[sel].sum()),
+                        "time": grid,
+                        "observed": km_on_grid(time[sel], event[sel], grid),
+                        "low": low,
+                        "median": med,
+                        "high": high,
+                    }
+                )
+            )
+    if not frames:
+        return pd.DataFrame(columns=GROUP_COLUMNS)
+    return pd.concat(frames, ignore_index=True)[GROUP_COLUMNS]
 
 
 def posterior_predictive_check(
@@ -324,4 +414,8 @@ def posterior_predictive_check(
         n_grid=n_grid,
         ci_prob=result.spec.summaries.ci_prob,
         seed=result.spec.sampler.seed if seed is None else seed,
+        groups=covariate_groups(
+            cohort.design,
+            {k: c.reference for k, c in result.spec.covariates.categorical.items()},
+        ),
     )

@@ -25,9 +25,16 @@ def write_fit_files(result: PEMResult, directory: Path) -> None:
     result.survival().to_csv(directory / "survival.csv", index=False)
     result.survival_summary().to_csv(directory / "survival_summary.csv", index=False)
     ppc = posterior_predictive_check(result)
-    diagnostics = {**result.diagnostics().to_dict(), "ppc": ppc.to_dict()}
+    ph = result.ph_check()
+    ph.table.to_csv(directory / "ph_check.csv", index=False)
+    diagnostics = {
+        **result.diagnostics().to_dict(),
+        "ppc": ppc.to_dict(),
+        "ph_check": ph.to_dict(),
+    }
     (directory / "diagnostics.json").write_text(json.dumps(diagnostics, indent=2), encoding="utf-8")
-    (directory / "report.html").write_text(render_fit_report(result, ppc=ppc), encoding="utf-8")
+    report = render_fit_report(result, ppc=ppc, ph=ph)
+    (directory / "report.html").write_text(report, encoding="utf-8")
 
 
 def write_fit_outputs(result: PEMResult, out: str | Path, *, overwrite: bool = False) -> Path:

@@ -20,7 +20,7 @@ from necc_bayes.report.fit_page import render_fit_report
 from tests.fake_fit import fake_result
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-N_FIGURES = 5  # forest, survival, trace/rank, PPC, prior predictive
+N_FIGURES = 6  # forest, survival, trace/rank, PPC, PPC by group (trt), prior predictive
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +35,8 @@ def test_report_has_every_section_and_figure(good_html):
         "survival",
         "diagnostics",
         "ppc",
+        "ppc-groups",
+        "ph-check",
         "prior-predictive",
         "loo",
         "data",

@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from necc_bayes.survival.intervals import time_in_intervals
 from necc_bayes.survival.ph_score import (
     IntervalResiduals,
     Transform,
@@ -92,13 +93,16 @@ _CELLS = 4_000_000  # (chunk x subjects x intervals) floats per batch of draws
 
 
 def expand_many(
-    time: np.ndarray, event: np.ndarray, bounds: np.ndarray
+    time: np.ndarray, event: np.ndarray, bounds: np.ndarray, entry: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Exposure and event matrices of many cohorts at once, shape ``(..., n, J)``."""
-    lower, upper = bounds[:-1], bounds[1:]
-    exposure = np.clip(np.minimum(time[..., None], upper) - lower, 0.0, None)
+    """Exposure and event matrices of many cohorts at once, shape ``(..., n, J)``.
+
+    Row ``i`` is at risk on ``(entry_i, time_i]`` (``entry`` broadcast against ``time``).
+    """
+    exposure = time_in_intervals(time, bounds, entry)
     which = np.searchsorted(bounds[1:-1], time, side="left")
-    events = (np.arange(len(lower)) == which[..., None]) & np.asarray(event, bool)[..., None]
+    n_int = bounds.size - 1
+    events = (np.arange(n_int) == which[..., None]) & np.asarray(event, bool)[..., None]
     return exposure, events.astype(float)
 
 
@@ -240,6 +244,7 @@ def ph_check_from_draws(
     time: np.ndarray,
     event: np.ndarray,
     *,
+    entry: np.ndarray | None = None,
     varying: tuple[int, ...] = (),
     transform: Transform = "km",
     alpha: float = 0.05,
@@ -263,6 +268,8 @@ def ph_check_from_draws(
         Interval boundaries.
     time, event : ndarray, shape (n,)
         Observed data.
+    entry : ndarray, shape (n,), optional
+        Entry times (delayed entry): replicate rows are drawn given survival to entry.
     varying : tuple of int
         Columns with per-interval log-HRs in the model (not tested).
     transform : {"km", "identity", "log"}
@@ -287,11 +294,11 @@ def ph_check_from_draws(
     idx = idx.astype(np.int64)
     lam_s, beta_s = lam[idx], log_hr[idx]
     g = time_transform(time, event, bounds, transform)
-    exposure, events = expand_many(np.asarray(time, float), np.asarray(event), bounds)
+    exposure, events = expand_many(np.asarray(time, float), np.asarray(event), bounds, entry)
 
-    T = simulate_event_times(lam_s, beta_s, X, bounds, rng)
+    T = simulate_event_times(lam_s, beta_s, X, bounds, rng, entry=entry)
     C = draw_censoring_times(time, event, idx.size, rng)
-    rep_exposure, rep_events = expand_many(np.minimum(T, C), T <= C, bounds)
+    rep_exposure, rep_events = expand_many(np.minimum(T, C), T <= C, bounds, entry)
 
     obs = _residual_batches(X, exposure, events, beta_s)
     rep = _residual_batches(X, rep_exposure, rep_events, beta_s)
@@ -416,6 +423,7 @@ def ph_check(result: PEMResult, *, n_replicates: int = 400, seed: int | None = N
         pp.bounds,
         cohort.time,
         cohort.event,
+        entry=pp.entry,
         n_replicates=n_replicates,
         ci_prob=result.spec.summaries.ci_prob,
         seed=result.spec.sampler.seed if seed is None else seed,

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from necc_bayes.data.reference import kaplan_meier, km_on_grid
+from necc_bayes.survival.intervals import time_in_intervals
 from necc_bayes.survival.ppc_groups import GROUP_COLUMNS, covariate_groups
 
 if TYPE_CHECKING:
@@ -102,11 +103,14 @@ def simulate_event_times(
     X: np.ndarray,
     bounds: np.ndarray,
     rng: np.random.Generator,
+    *,
+    entry: np.ndarray | None = None,
 ) -> np.ndarray:
     """Draw one event time per draw and subject from the piecewise-exponential model.
 
     Exact inversion: with ``E ~ Exp(1)`` the event time solves ``H(t | x) = E``, where the
-    cumulative hazard is piecewise linear in ``t``.
+    cumulative hazard is piecewise linear in ``t``; with an entry time ``e`` (left truncation)
+    it solves ``H(t | x) = H(e | x) + E``, a draw given survival to ``e``.
 
     Parameters
     ----------
@@ -120,6 +124,8 @@ def simulate_event_times(
         ``[0, c_1, ..., c_k, inf]``.
     rng : numpy.random.Generator
         Source of randomness.
+    entry : ndarray, shape (n,), optional
+        Entry times (default: every subject at risk from 0).
 
     Returns
     -------
@@ -131,6 +137,8 @@ def simulate_event_times(
         [np.zeros((lam.shape[0], 1)), np.cumsum(lam[:, :-1] * widths, axis=1)], axis=1
     )  # (R, J): baseline cumulative hazard at the start of each interval
     target = rng.exponential(size=(lam.shape[0], X.shape[0])) / np.exp(log_hr @ X.T)
+    if entry is not None:  # baseline cumulative hazard at entry, per draw and subject
+        target = target + lam @ time_in_intervals(entry, bounds).T
     j = (H_bounds[:, None, 1:] <= target[:, :, None]).sum(axis=2)  # (R, n) interval index
     start = np.take_along_axis(H_bounds, j, axis=1)
     rate = np.take_along_axis(lam, j, axis=1)

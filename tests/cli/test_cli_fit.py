@@ -71,6 +71,7 @@ def test_fit_writes_design_files_and_is_reproducible(tmp_path):
         "diagnostics.json",
         "report.html",
         "survival_summary.csv",
+        "ph_check.csv",
     }
     assert expected <= {p.name for p in a.iterdir()}
     hr = pd.read_csv(a / "hazard_ratios.csv")
@@ -87,6 +88,10 @@ def test_fit_writes_design_files_and_is_reproducible(tmp_path):
         "ess_bulk",
         "ess_tail",
     ]
+    ph = pd.read_csv(a / "ph_check.csv")
+    assert {"term", "statistic", "flagged"} <= set(ph.columns)  # DESIGN §8
+    assert ph.loc[ph.scope == "term", "term"].tolist() == hr["term"].tolist()
+    pd.testing.assert_frame_equal(ph, pd.read_csv(b / "ph_check.csv"))  # reproducible
     surv = pd.read_csv(a / "survival.csv")
     assert list(surv.columns[:5]) == ["profile", "time", "surv_median", "surv_low", "surv_high"]
     diag = json.loads((a / "diagnostics.json").read_text())

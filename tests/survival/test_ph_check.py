@@ -228,3 +228,28 @@ def test_one_step_interval_log_hr_is_the_interval_newton_step():
     for j in range(2):
         assert est[j] == pytest.approx(beta[1] + res.R[j, 1] / res.V[j, 1, 1])
         assert se[j] == pytest.approx(res.V[j, 1, 1] ** -0.5)
+
+
+def test_event_times_given_entry_follow_the_truncated_distribution():
+    # P(T > t | T > e) = exp(-(H(t) - H(e))) for the piecewise-exponential hazard
+    from scipy import stats
+
+    from necc_bayes.survival.curves import cumulative_hazard
+    from necc_bayes.survival.ppc import simulate_event_times
+
+    rng = np.random.default_rng(12)
+    bounds = np.array([0.0, 2.0, 6.0, np.inf])
+    lam = np.array([[0.3, 0.1, 0.2]])
+    R = 4000
+    entry = np.full(R, 3.0)
+    T = simulate_event_times(
+        np.repeat(lam, 1, 0), np.zeros((1, 0)), np.zeros((R, 0)), bounds, rng, entry=entry
+    )[0]
+    assert (T > 3.0).all()
+
+    def cdf(t):
+        H = cumulative_hazard(np.atleast_1d(t), lam, np.zeros((1, 0)), np.zeros(0), bounds)[0]
+        H_entry = cumulative_hazard(np.array([3.0]), lam, np.zeros((1, 0)), np.zeros(0), bounds)
+        return 1.0 - np.exp(-(H - H_entry[0, 0]))
+
+    assert stats.kstest(T, cdf).pvalue > 0.01

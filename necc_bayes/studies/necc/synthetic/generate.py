@@ -30,6 +30,7 @@ from necc_bayes.studies.necc.synthetic.survival import (
     ADMIN_END,
     FOLLOW_UP_MIN,
     PRS_CUTS,
+    PRS_ENTRY_MONTHS,
     TRUE_HR,
     TTR_LATE,
     TTR_MEDIAN,
@@ -76,6 +77,8 @@ COLUMNS: tuple[str, ...] = (
     # added columns (DESIGN §7 allows additions)
     "histology_mixed_component",
     "table5_patient",
+    "recurrence",
+    "prs_entry_months",
 )
 
 
@@ -107,6 +110,8 @@ def generate_cohort(seed: int = DEFAULT_SEED) -> tuple[pd.DataFrame, dict[str, A
     df["syn"] = assign_syn(seed, df["ihc_tested"].to_numpy() == 1, prs.death).array
     ttr, ttr_attempt, ttr_p = draw_ttr(seed, df["site_lung"].to_numpy())
     df["ttr_months"] = ttr
+    df["recurrence"] = 1  # the TTR event: every patient in the study recurred
+    df["prs_entry_months"] = PRS_ENTRY_MONTHS  # inclusion rule: followed >= 60 days
     order = np.random.default_rng([seed, 5]).permutation(len(df))
     df = df.iloc[order].reset_index(drop=True)
     df["patient_id"] = np.arange(1, len(df) + 1)
@@ -225,7 +230,7 @@ def write_cohort(
 
 
 _STRING_COLUMNS = ("histology", "figo_stage", "histology_mixed_component")
-_FLOAT_COLUMNS = ("ttr_months", "prs_months")
+_FLOAT_COLUMNS = ("ttr_months", "prs_months", "prs_entry_months")
 
 
 def load_cohort(path: str | Path | None = None) -> pd.DataFrame:

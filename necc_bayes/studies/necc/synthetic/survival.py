@@ -22,6 +22,10 @@ from necc_bayes.data.reference import cox_breslow, kaplan_meier, km_median
 from necc_bayes.survival.intervals import time_in_intervals
 
 TRUE_HR: dict[str, float] = {"site_abdominal": 2.543, "n_sites_gt1": 1.626}  # Table 3, multi
+# The study's inclusion rule (Methods): patients followed < 60 days after recurrence were
+# excluded. 60 days in months at 365.25 / 12 = 30.4375 days per month, to 0.0001 month (as
+# written in the cohort's prs_entry_months column; 60/30.4375 = 1.97125...).
+PRS_ENTRY_MONTHS = round(60 / 30.4375, 4)
 # Interior cut points (months). (0, 1.97] has hazard 0: patients followed < 60 days were
 # excluded (Methods), so no one in the cohort dies or is censored before 60 days.
 PRS_CUTS: tuple[float, ...] = (60 / 30.4375, 12.0, 24.0)

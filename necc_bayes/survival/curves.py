@@ -6,6 +6,12 @@ cumulative hazard of a piecewise-exponential model is piecewise linear,
 its median (where ``H = log 2``) and the restricted mean survival time
 ``RMST(tau) = ∫_0^tau S(t) dt`` are computed in closed form for every posterior draw; the
 credible intervals are equal-tailed quantiles over draws.
+
+Delayed entry: when no one is at risk before an origin ``t0 > 0`` (the earliest entry time),
+the hazard on ``(0, t0]`` is informed by the prior only, so curves are reported conditional
+on survival to ``t0``: ``S(t | T > t0) = exp(-(H(t) - H(t0)))`` for ``t >= t0`` and 1 before.
+:func:`condition_on` rewrites the baseline pieces so that every function here computes that
+conditional curve, its median and ``RMST(tau) = E[min(T, tau) | T > t0]`` unchanged.
 """
 
 from __future__ import annotations
@@ -24,6 +30,39 @@ class Profile:
 
     name: str
     x: np.ndarray
+
+
+def condition_on(
+    lam: np.ndarray, bounds: np.ndarray, origin: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Baseline pieces of the survival curve conditional on ``T > origin``.
+
+    Parameters
+    ----------
+    lam : ndarray, shape (draws, J)
+        Baseline rates per draw.
+    bounds : ndarray, shape (J + 1,)
+        Interval boundaries ``[0, c_1, ..., c_k, inf]``.
+    origin : float
+        Time the curve is conditioned on (``>= 0``; 0 returns the inputs).
+
+    Returns
+    -------
+    lam, bounds : ndarray
+        ``origin`` inserted as a boundary (if it is not one) and the hazard set to 0 before
+        it, so that ``H(t)`` becomes ``H(max(t, origin)) - H(origin)``.
+    """
+    lam = np.asarray(lam, dtype=float)
+    if origin <= 0:
+        return lam, bounds
+    j = int(np.searchsorted(bounds, origin, side="right")) - 1  # origin in [b_j, b_{j+1})
+    if bounds[j] < origin:
+        bounds = np.concatenate([bounds[: j + 1], [origin], bounds[j + 1 :]])
+        lam = np.concatenate([lam[:, : j + 1], lam[:, j:]], axis=1)
+        j += 1
+    lam = lam.copy()
+    lam[:, :j] = 0.0
+    return lam, bounds
 
 
 def cumulative_hazard(

@@ -179,8 +179,30 @@ class PEMResult:
         beta = post["log_hr"].stack(s=("chain", "draw")).transpose("s", "term")
         return lam.to_numpy(), beta.to_numpy()
 
+    @property
+    def curve_origin(self) -> float:
+        """Time the survival summaries are conditional on surviving to.
+
+        The earliest entry time with delayed entry (no one is at risk before it, so the
+        hazard there is the prior's), else 0.
+        """
+        entry = self.checked.cohort.entry
+        return 0.0 if entry is None else float(np.min(entry))
+
+    def _curve_draws(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Baseline rates, log-HRs and bounds of the curves conditional on the origin."""
+        from necc_bayes.survival.curves import condition_on
+
+        lam, beta = self._draws()
+        lam, bounds = condition_on(lam, self.checked.person_period.bounds, self.curve_origin)
+        return lam, beta, bounds
+
     def survival(self, *, grid: np.ndarray | None = None, ci_prob: float | None = None):
-        """Posterior survival curves per profile on a time grid (``survival.csv``)."""
+        """Posterior survival curves per profile on a time grid (``survival.csv``).
+
+        With delayed entry the curves are ``P(T > t | T > given_alive_at)`` (see
+        :attr:`curve_origin`); the column ``given_alive_at`` says so in every row.
+        """
         from necc_bayes.survival.curves import survival_table
 
         ci = ci_prob or self.spec.summaries.ci_prob
@@ -188,10 +210,9 @@ class PEMResult:
             t_max = float(self.checked.cohort.time.max())
             default = np.linspace(0.0, t_max, 201)
             return self._cached(("survival", ci), lambda: self.survival(grid=default, ci_prob=ci))
-        lam, beta = self._draws()
-        return survival_table(
-            lam, beta, self.checked.person_period.bounds, self.profiles(), grid, ci_prob=ci
-        )
+        lam, beta, bounds = self._curve_draws()
+        table = survival_table(lam, beta, bounds, self.profiles(), grid, ci_prob=ci)
+        return table.assign(given_alive_at=self.curve_origin)
 
     def survival_summary(self, *, contrasts: list[tuple[str, str]] | None = None):
         """Median survival, S(t) at the spec's times and RMST per profile, with intervals.
@@ -208,12 +229,12 @@ class PEMResult:
             return self._cached(
                 ("survival_summary",), lambda: self.survival_summary(contrasts=default)
             )
-        lam, beta = self._draws()
+        lam, beta, bounds = self._curve_draws()
         s = self.spec.summaries
-        return summary_table(
+        table = summary_table(
             lam,
             beta,
-            self.checked.person_period.bounds,
+            bounds,
             self.profiles(),
             times=list(s.times),
             horizon=float(s.rmst_horizon or max(s.times)),
@@ -221,6 +242,7 @@ class PEMResult:
             ci_prob=s.ci_prob,
             contrasts=contrasts,
         )
+        return table.assign(given_alive_at=self.curve_origin)
 
     def diagnostics(self, *, warn: bool = False) -> DiagnosticsReport:
         """Convergence checks against the spec's thresholds."""

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from necc_bayes.survival.intervals import PersonPeriod
 from necc_bayes.survival.model import PEMInputs
 
 if TYPE_CHECKING:
@@ -36,10 +35,7 @@ def drop_subjects(inputs: PEMInputs, drop: list[Any]) -> PEMInputs:
     if unknown:
         raise KeyError(f"subjects {unknown} not found")
     keep = ~np.isin(labels, [str(d) for d in drop])
-    pp = inputs.pp
-    sub = PersonPeriod(
-        cuts=pp.cuts, exposure=pp.exposure[keep], interval=pp.interval[keep], event=pp.event[keep]
-    )
+    sub = inputs.pp.subset(keep)
     return PEMInputs(X=inputs.X[keep], terms=inputs.terms, pp=sub, ids=ids[keep])
 
 

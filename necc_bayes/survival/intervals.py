@@ -186,6 +186,8 @@ class PersonPeriod:
         0/1 event indicators.
     entry : ndarray, shape (n,), optional
         Start of each row's time at risk (``None``: every row is at risk from 0).
+    time : ndarray, shape (n,), optional
+        End of each row's time at risk (``None``: the start plus the row's total exposure).
     """
 
     cuts: np.ndarray
@@ -193,6 +195,7 @@ class PersonPeriod:
     interval: np.ndarray
     event: np.ndarray
     entry: np.ndarray | None = None
+    time: np.ndarray | None = None
 
     @property
     def has_entry(self) -> bool:
@@ -204,6 +207,24 @@ class PersonPeriod:
         """Start of each row's time at risk (zeros without delayed entry)."""
         n = self.exposure.shape[0]
         return np.zeros(n) if self.entry is None else np.asarray(self.entry, dtype=float)
+
+    @property
+    def stop(self) -> np.ndarray:
+        """End of each row's time at risk (the follow-up time of the data)."""
+        if self.time is not None:
+            return np.asarray(self.time, dtype=float)
+        return self.start + self.exposure.sum(axis=1)
+
+    def subset(self, keep: np.ndarray) -> PersonPeriod:
+        """The expansion of the rows selected by ``keep`` (boolean mask or indices)."""
+        return PersonPeriod(
+            cuts=self.cuts,
+            exposure=self.exposure[keep],
+            interval=self.interval[keep],
+            event=self.event[keep],
+            entry=None if self.entry is None else self.entry[keep],
+            time=None if self.time is None else self.time[keep],
+        )
 
     @property
     def n_intervals(self) -> int:
@@ -320,6 +341,7 @@ def expand(
         interval=interval.astype(np.int64),
         event=np.asarray(event, dtype=np.int64),
         entry=None if entry is None else np.asarray(entry, dtype=float).copy(),
+        time=t.copy(),
     )
 
 

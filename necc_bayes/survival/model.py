@@ -90,8 +90,8 @@ class PEMInputs:
 
     @property
     def time(self) -> np.ndarray:
-        """Follow-up time of each subject (the row sums of the exposure matrix)."""
-        return self.pp.exposure.sum(axis=1)
+        """Follow-up (stop) time of each row: its entry plus its exposure (``pp.stop``)."""
+        return self.pp.stop
 
 
 @dataclass(frozen=True)

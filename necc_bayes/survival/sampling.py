@@ -276,15 +276,13 @@ def _add_log_likelihood(
 def _add_data_groups(idata: xr.DataTree, inputs: PEMInputs) -> None:
     pp = inputs.pp
     subj = {"subject": inputs.subject_ids}
-    idata["observed_data"] = xr.DataTree(
-        xr.Dataset(
-            {
-                "time": ("subject", inputs.time),
-                "event": ("subject", pp.event.astype(np.int64)),
-            },
-            coords=subj,
-        )
-    )
+    observed = {
+        "time": ("subject", inputs.time),
+        "event": ("subject", pp.event.astype(np.int64)),
+    }
+    if pp.entry is not None:  # delayed entry: each row at risk on (entry, time]
+        observed["entry"] = ("subject", np.asarray(pp.entry, dtype=float))
+    idata["observed_data"] = xr.DataTree(xr.Dataset(observed, coords=subj))
     const = (
         idata["constant_data"].to_dataset() if "constant_data" in idata.children else xr.Dataset()
     )

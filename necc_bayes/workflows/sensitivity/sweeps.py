@@ -218,13 +218,13 @@ def cut_point_rules(time: np.ndarray, event: np.ndarray) -> dict[str, np.ndarray
 def cut_point_settings(base: Base) -> list[Setting]:
     """One setting per cut-point rule (:func:`cut_point_rules`), priors as fitted."""
     pp = base.inputs.pp
-    time = base.inputs.time
+    time = pp.stop
     out = []
     for name, cuts in cut_point_rules(time, pp.event).items():
         inputs = PEMInputs(
             X=base.inputs.X,
             terms=base.inputs.terms,
-            pp=expand(time, pp.event, cuts),
+            pp=expand(time, pp.event, cuts, entry=pp.entry),
             ids=base.inputs.ids,
         )
         label = f"{name} (J={len(cuts) + 1})"

@@ -20,6 +20,11 @@ the observed curve lies inside the band, and for every interval of the model the
 predictive p-value of the number of events (mid-p: ``P(d_rep > d_obs) + P(d_rep = d_obs) / 2``;
 values near 0 or 1 say the model gets that interval's event count wrong).
 
+**Delayed entry**: a subject entering at ``e`` gets its replicate event time from the model
+given survival to ``e``, its replicate censoring time from the reverse Kaplan–Meier
+left-truncated at the entries, and every Kaplan–Meier curve (observed and replicate) is the
+left-truncated product-limit estimator (risk set ``entry < t <= time``).
+
 **By group**: for every covariate whose design columns are all 0/1 (a binary term, the dummies
 of a categorical or ordinal covariate) the same replicates give a Kaplan–Meier band per level,
 against that level's observed curve. A group whose hazard ratio changes over time (non-
@@ -49,6 +54,7 @@ __all__ = [
     "draw_censoring_times",
     "group_bands",
     "kaplan_meier_many",
+    "observed_km",
     "posterior_predictive_check",
     "ppc_from_draws",
     "simulate_event_times",
@@ -61,12 +67,15 @@ CENSORING_RULE = (
 )
 
 
-def kaplan_meier_many(time: np.ndarray, event: np.ndarray, grid: np.ndarray) -> np.ndarray:
+def kaplan_meier_many(
+    time: np.ndarray, event: np.ndarray, grid: np.ndarray, entry: np.ndarray | None = None
+) -> np.ndarray:
     """Kaplan–Meier curves of many samples at once, on a common grid.
 
     At tied times events are placed before censorings, and tied events are processed one by
     one with at-risk counts ``n, n-1, ...``, whose product is exactly the Kaplan–Meier factor
-    ``1 - d/n``.
+    ``1 - d/n``. With delayed entry the risk set at the ``k``-th exit time ``t_k`` (in sorted
+    order) is ``#{entry < t_k} - k`` (the product-limit estimator under left truncation).
 
     Parameters
     ----------
@@ -74,6 +83,8 @@ def kaplan_meier_many(time: np.ndarray, event: np.ndarray, grid: np.ndarray) -> 
         One sample per row.
     grid : ndarray, shape (G,)
         Evaluation times.
+    entry : ndarray, shape (n,), optional
+        Entry times shared by every sample (``entry < time``); default 0.
 
     Returns
     -------
@@ -86,7 +97,8 @@ def kaplan_meier_many(time: np.ndarray, event: np.ndarray, grid: np.ndarray) -> 
     order = np.lexsort((~event, time), axis=-1)
     t_sorted = np.take_along_axis(time, order, axis=-1)
     e_sorted = np.take_along_axis(event, order, axis=-1)
-    at_risk = n - np.arange(n)
+    entered = n if entry is None else np.searchsorted(np.sort(entry), t_sorted, side="left")
+    at_risk = entered - np.arange(n)
     with np.errstate(divide="ignore"):
         log_factor = np.where(e_sorted, np.log1p(-1.0 / at_risk), 0.0)
     cum = np.concatenate([np.zeros((time.shape[0], 1)), np.cumsum(log_factor, axis=1)], axis=1)
@@ -95,6 +107,15 @@ def kaplan_meier_many(time: np.ndarray, event: np.ndarray, grid: np.ndarray) -> 
         k = (t_sorted <= t).sum(axis=1)
         out[:, g] = np.exp(cum[np.arange(time.shape[0]), k])
     return out
+
+
+def observed_km(
+    time: np.ndarray, event: np.ndarray, grid: np.ndarray, entry: np.ndarray | None = None
+) -> np.ndarray:
+    """Kaplan–Meier curve of the data on a grid (left-truncated when ``entry`` is given)."""
+    if entry is None:
+        return km_on_grid(time, event, grid)
+    return kaplan_meier_many(time[None, :], event[None, :], grid, entry)[0]
 
 
 def simulate_event_times(
@@ -148,9 +169,17 @@ def simulate_event_times(
 
 
 def draw_censoring_times(
-    time: np.ndarray, event: np.ndarray, n_replicates: int, rng: np.random.Generator
+    time: np.ndarray,
+    event: np.ndarray,
+    n_replicates: int,
+    rng: np.random.Generator,
+    *,
+    entry: np.ndarray | None = None,
 ) -> np.ndarray:
     """Censoring times for replicate cohorts (the rule in the module docstring).
+
+    With ``entry`` the reverse Kaplan–Meier of the censoring distribution is left-truncated
+    at the entry times (risk sets ``entry < t <= time``).
 
     Returns
     -------
@@ -165,9 +194,14 @@ def draw_censoring_times(
     if event.all():
         out[:, event] = t_max
         return out
-    reverse = kaplan_meier(time, ~event)  # censorings as "events"
-    jumps, level = reverse.quantiles, reverse.probabilities  # level non-increasing
-    g_at_event = reverse.evaluate(time[event])  # P(C > t_i)
+    if entry is None:
+        reverse = kaplan_meier(time, ~event)  # censorings as "events"
+        jumps, level = reverse.quantiles, reverse.probabilities  # level non-increasing
+        g_at_event = reverse.evaluate(time[event])  # P(C > t_i)
+    else:
+        jumps = np.unique(time[~event])
+        level = kaplan_meier_many(time[None, :], ~event[None, :], jumps, entry)[0]
+        g_at_event = kaplan_meier_many(time[None, :], ~event[None, :], time[event], entry)[0]
     u = 1.0 - rng.uniform(size=(n_replicates, int(event.sum())))  # in (0, 1]
     target = g_at_event[None, :] * u
     k = np.searchsorted(-level, -target, side="left")  # first jump with level <= target
@@ -268,6 +302,7 @@ def ppc_from_draws(
     ci_prob: float = 0.95,
     seed: int = 0,
     groups: dict[str, np.ndarray] | None = None,
+    entry: np.ndarray | None = None,
 ) -> PPCResult:
     """Run the posterior predictive check on flattened posterior draws.
 
@@ -296,6 +331,9 @@ def ppc_from_draws(
     groups : dict, optional
         Covariate name -> level label of every subject (shape (n,)): a Kaplan–Meier band per
         level (:attr:`PPCResult.groups`).
+    entry : ndarray, shape (n,), optional
+        Delayed entry: replicate event times are drawn given survival to each subject's entry,
+        and every Kaplan–Meier curve (observed and replicate) is left-truncated there.
 
     Returns
     -------
@@ -304,15 +342,15 @@ def ppc_from_draws(
     rng = np.random.default_rng(seed)
     idx = np.unique(np.linspace(0, lam.shape[0] - 1, min(n_replicates, lam.shape[0])).round())
     idx = idx.astype(np.int64)
-    T = simulate_event_times(lam[idx], log_hr[idx], X, bounds, rng)
-    C = draw_censoring_times(time, event, idx.size, rng)
+    T = simulate_event_times(lam[idx], log_hr[idx], X, bounds, rng, entry=entry)
+    C = draw_censoring_times(time, event, idx.size, rng, entry=entry)
     rep_time = np.minimum(T, C)
     rep_event = T <= C
     grid = np.linspace(0.0, float(np.max(time)), n_grid + 1)[1:]
-    curves = kaplan_meier_many(rep_time, rep_event, grid)
+    curves = kaplan_meier_many(rep_time, rep_event, grid, entry)
     tail = (1.0 - ci_prob) / 2.0
     low, med, high = np.quantile(curves, [tail, 0.5, 1.0 - tail], axis=0)
-    observed = km_on_grid(time, event, grid)
+    observed = observed_km(time, event, grid, entry)
     inside = (observed >= low - 1e-12) & (observed <= high + 1e-12)
 
     J = bounds.size - 1
@@ -343,7 +381,9 @@ def ppc_from_draws(
         coverage=float(inside.mean()),
         events=events,
         n_replicates=int(idx.size),
-        groups=group_bands(groups or {}, rep_time, rep_event, time, event, grid, ci_prob),
+        groups=group_bands(
+            groups or {}, rep_time, rep_event, time, event, grid, ci_prob, entry=entry
+        ),
     )
 
 
@@ -355,6 +395,8 @@ def group_bands(
     event: np.ndarray,
     grid: np.ndarray,
     ci_prob: float,
+    *,
+    entry: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Observed KM and replicate band per covariate level (rows of :data:`GROUP_COLUMNS`)."""
     tail = (1.0 - ci_prob) / 2.0
@@ -364,7 +406,8 @@ def group_bands(
         labels = np.asarray(labels)
         for level in dict.fromkeys(labels.tolist()):
             sel = labels == level
-            curves = kaplan_meier_many(rep_time[:, sel], rep_event[:, sel], grid)
+            sub_entry = None if entry is None else entry[sel]
+            curves = kaplan_meier_many(rep_time[:, sel], rep_event[:, sel], grid, sub_entry)
             low, med, high = np.quantile(curves, [tail, 0.5, 1.0 - tail], axis=0)
             frames.append(
                 pd.DataFrame(
@@ -374,7 +417,7 @@ def group_bands(
                         "n": int(sel.sum()),
                         "n_events": int(event[sel].sum()),
                         "time": grid,
-                        "observed": km_on_grid(time[sel], event[sel], grid),
+                        "observed": observed_km(time[sel], event[sel], grid, sub_entry),
                         "low": low,
                         "median": med,
                         "high": high,
@@ -426,4 +469,5 @@ def posterior_predictive_check(
             cohort.design,
             {k: c.reference for k, c in result.spec.covariates.categorical.items()},
         ),
+        entry=cohort.entry,
     )

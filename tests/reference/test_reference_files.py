@@ -1,10 +1,12 @@
 """Integrity of the recorded R references (fast).
 
 Every ``tests/reference/*.json`` written by ``scripts/reference/*.R`` (schema "necc-bayes R
-reference v1") must carry its provenance: the tool and package versions, the date, the
-script that wrote it (which must exist), the data sets with the sha256 of the shipped CSV in
-``tests/datasets/``, the exact R calls and the coding of every covariate; Bayesian references
-also their cuts, priors, seeds, chains and iterations. The sha256 check fails if a CSV is
+reference v1") must carry its provenance: the tool and package versions, the date and the
+script that wrote it (which must exist). A reference computed on a shipped data set also
+names the data sets with the sha256 of the CSV in ``tests/datasets/``, the exact R calls,
+the coding of every covariate and its results (one built on inline hand-made rows records
+them in ``data_preparation`` instead); Bayesian references also their cuts, priors, seeds,
+chains and iterations. The sha256 check fails if a CSV is
 edited after the references were computed, so a test can never silently compare against
 numbers computed on other rows. The lifelines-derived CSVs must also equal what lifelines
 loads, and the numbers the tests rely on must be finite.
@@ -30,7 +32,9 @@ SCHEMA = "necc-bayes R reference v1"
 R_REFERENCES = sorted(
     p for p in REFERENCE_DIR.glob("*.json") if json.loads(p.read_text()).get("schema") == SCHEMA
 )
-COMMON_KEYS = {"tool", "versions", "date", "script", "datasets", "calls", "coding", "results"}
+DATASET_REFERENCES = [p for p in R_REFERENCES if "datasets" in json.loads(p.read_text())]
+COMMON_KEYS = {"tool", "versions", "date", "script"}
+DATASET_KEYS = {"datasets", "calls", "coding", "results"}
 BAYES_KEYS = {"cuts", "priors", "seed", "chains", "iter", "warmup"}
 POSTERIOR_KEYS = {"mean", "sd", "mcse_mean", "rhat", "ess_bulk"}
 
@@ -47,8 +51,16 @@ def _sha256(path: Path) -> str:
 def test_references_found() -> None:
     names = {p.stem for p in R_REFERENCES}
     expected = {
-        "veteran_cox", "veteran_cox_zph", "veteran_interval_glm", "colon_cox", "heart_cox",
-        "stratified_cox", "ovarian_cox", "rossi_cox", "larynx_cox", "pbc_mice",
+        "veteran_cox",
+        "veteran_cox_zph",
+        "veteran_interval_glm",
+        "colon_cox",
+        "heart_cox",
+        "stratified_cox",
+        "ovarian_cox",
+        "rossi_cox",
+        "larynx_cox",
+        "pbc_mice",
     }
     assert expected <= names, sorted(expected - names)
 
@@ -61,8 +73,13 @@ def test_metadata_present(path: Path) -> None:
     assert ref["tool"] == "R"
     assert ref["versions"]["R"].startswith("4.") and "survival" in ref["versions"]
     assert (ROOT / ref["script"]).is_file(), ref["script"]
+    if "datasets" not in ref:
+        assert ref["data_preparation"], f"{path.name}: neither datasets nor inline data"
+        return
+    missing = DATASET_KEYS - set(ref)
+    assert not missing, f"{path.name}: missing {sorted(missing)}"
     assert ref["calls"] and all(isinstance(c, str) and c for c in ref["calls"])
-    assert ref["coding"]
+    assert ref["coding"] and ref["results"]
     if "rstanarm" in ref["versions"]:
         missing = BAYES_KEYS - set(ref)
         assert not missing, f"{path.name}: Bayesian reference missing {sorted(missing)}"
@@ -72,14 +89,15 @@ def test_metadata_present(path: Path) -> None:
         assert {"seed", "imputation_model"} <= set(ref)
 
 
-@pytest.mark.parametrize("path", R_REFERENCES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", DATASET_REFERENCES, ids=lambda p: p.stem)
 def test_dataset_sha256_matches_shipped_csv(path: Path) -> None:
     ref = _load(path)
     assert ref["datasets"], path.name
     for ds in ref["datasets"]:
         csv = ROOT / ds["file"]
         assert csv.parent == DATASET_DIR and csv.is_file(), ds["file"]
-        assert _sha256(csv) == ds["sha256"], f"{path.name}: {ds['file']} changed since the reference"
+        changed = f"{path.name}: {ds['file']} changed since the reference"
+        assert _sha256(csv) == ds["sha256"], changed
         assert len(pd.read_csv(csv)) == ds["n_rows_file"]
 
 

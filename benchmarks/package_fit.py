@@ -15,20 +15,19 @@ def run_package(job: dict) -> dict:
     import arviz as az
     from simulate import priors_for, simulate
 
+    from necc_bayes.spec.settings import SamplerSettings
     from necc_bayes.survival.sampling import sample_posterior
 
     cohort = simulate(job["n"], seed=job["seed"], design=job["design"])
     t0 = time.perf_counter()
-    tree = sample_posterior(
-        cohort.inputs,
-        priors_for(cohort),
+    settings = SamplerSettings(
         draws=job["draws"],
         tune=job["tune"],
         chains=job["chains"],
         cores=job["chains"],
         seed=job["seed"],
-        progressbar=False,
     )
+    tree = sample_posterior(cohort.inputs, priors_for(cohort), settings, progressbar=False)
     wall = time.perf_counter() - t0
     post = tree["posterior"].to_dataset()
     ess = az.ess(post[["log_hr", "baseline_hazard"]], method="bulk")

@@ -33,7 +33,7 @@ from necc_bayes.survival.fit import fit
 from necc_bayes.data.fragility import fragility_table
 from necc_bayes.data.load import data_profile
 from necc_bayes.response.comparison import compare, prior_sensitivity
-from necc_bayes.spec.model import load_spec, to_toml
+from necc_bayes.spec.io import load_spec, to_toml
 
 COHORT = bundled_path("data/synthetic/necc_synthetic_cohort.csv")
 pd.set_option("display.precision", 3)"""),

@@ -14,7 +14,7 @@ import arviz as az
 import numpy as np
 import pandas as pd
 
-from necc_bayes.spec.model import parse_spec
+from necc_bayes.spec.io import parse_spec
 from necc_bayes.survival.fit import PEMResult, resolve_spec
 from necc_bayes.survival.inputs import check_inputs
 from necc_bayes.survival.likelihood import pointwise_loglik

@@ -89,12 +89,17 @@ def _add_fit(sub: argparse._SubParsersAction) -> None:
 
 def _run_fit(args: argparse.Namespace) -> int:
     from necc_bayes.data.outputs import check_out_dir
-    from necc_bayes.survival.fit import fit
-    from necc_bayes.survival.save import write_fit_outputs
+    from necc_bayes.spec.io import load_spec, with_sampler_overrides
 
     check_out_dir(args.out, overwrite=args.overwrite)
     overrides = {k: getattr(args, k) for k in ("draws", "tune", "chains", "seed", "sampler")}
-    result = fit(args.spec, args.data, overrides=overrides, progressbar=not args.quiet)
+    # validated like the spec's own [sampler] values, before anything heavy is imported
+    spec = with_sampler_overrides(load_spec(args.spec), overrides)
+
+    from necc_bayes.survival.fit import fit
+    from necc_bayes.survival.save import write_fit_outputs
+
+    result = fit(spec, args.data, progressbar=not args.quiet)
     dropped = result.checked.cohort.dropped_rows
     if dropped:
         print(

@@ -54,7 +54,6 @@ def _run_sensitivity(args: argparse.Namespace) -> int:
     from necc_bayes.data.outputs import check_out_dir
     from necc_bayes.errors import DataError, Problem
     from necc_bayes.survival.fit import fit
-    from necc_bayes.survival.refit import SamplerSettings
     from necc_bayes.workflows.sensitivity.outputs import run_summary, write_sensitivity
     from necc_bayes.workflows.sensitivity.sweeps import DEFAULT_SCALES, sensitivity_analysis
 
@@ -65,10 +64,7 @@ def _run_sensitivity(args: argparse.Namespace) -> int:
     check_out_dir(args.out, overwrite=args.overwrite)
     overrides = {k: getattr(args, k) for k in ("draws", "tune", "chains")}
     result = fit(args.spec, args.data, overrides=overrides, progressbar=not args.quiet)
-    s = result.spec.sampler
-    sampler = SamplerSettings(
-        draws=s.draws, tune=s.tune, chains=s.chains, target_accept=s.target_accept
-    )
+    sampler = result.spec.sampler
     report = sensitivity_analysis(
         result,
         sweeps=sweeps,
@@ -112,12 +108,13 @@ def _run_sbc(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from necc_bayes.report.sweep_figures import save
-    from necc_bayes.survival.refit import SamplerSettings
+    from necc_bayes.spec.io import override_settings
     from necc_bayes.workflows.sbc.run import DEFAULT_SBC_SAMPLER, run_sbc, setup_from_spec
 
-    d = DEFAULT_SBC_SAMPLER
-    sampler = SamplerSettings(
-        draws=args.draws or d.draws, tune=args.tune or d.tune, chains=args.chains or d.chains
+    sampler = override_settings(
+        DEFAULT_SBC_SAMPLER,
+        {k: getattr(args, k) for k in ("draws", "tune", "chains")},
+        source="sbc",
     )
     setup = setup_from_spec(args.spec, args.data, sampler=sampler, n_ranks=args.n_ranks)
     result = run_sbc(

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import math
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import arviz as az
 import numpy as np
@@ -26,16 +26,7 @@ import pandas as pd
 import xarray as xr
 
 from necc_bayes.errors import ConvergenceWarning
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """Pass/fail thresholds."""
-
-    r_hat_max: float = 1.01
-    ess_min: float = 400.0
-    max_divergences: int = 0
-    bfmi_min: float = 0.3
+from necc_bayes.spec.settings import Thresholds
 
 
 @dataclass(frozen=True)
@@ -102,7 +93,7 @@ class DiagnosticsReport:
             "min_bfmi": clean(self.min_bfmi),
             "max_tree_depth_hits": self.max_tree_depth_hits,
             "passed": self.passed,
-            "thresholds": asdict(self.thresholds),
+            "thresholds": self.thresholds.model_dump(),
             "failures": self.failures,
             "notes": self.notes,
             "worst_parameters": {

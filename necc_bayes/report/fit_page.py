@@ -128,7 +128,7 @@ def warnings_section(failures: Sequence[str], notes: Sequence[str] = ()) -> Sect
 
 def spec_section(spec: ModelSpec, anchor: str = "spec") -> Section:
     """The resolved specification as TOML, and its priors one per line."""
-    from necc_bayes.spec.model import to_toml
+    from necc_bayes.spec.io import to_toml
 
     priors = [("log HR (default)", str(spec.priors.log_hr))]
     priors += [(f"log HR {t}", str(p)) for t, p in spec.priors.terms.items()]

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict
 
 from necc_bayes.errors import Problem
-from necc_bayes.spec.priors import DEFAULT_FRAILTY_SD, ScalePrior
+from necc_bayes.spec.priors import DEFAULT_FRAILTY_SD, SDPrior
 
 if TYPE_CHECKING:
     from necc_bayes.spec.model import ModelSpec
@@ -31,7 +31,7 @@ class FrailtySection(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     cluster: str
-    sd: ScalePrior = DEFAULT_FRAILTY_SD
+    sd: SDPrior = DEFAULT_FRAILTY_SD
 
 
 def role_problems(spec: ModelSpec) -> list[Problem]:

@@ -1,33 +1,29 @@
-"""The model specification as data: parse, validate, resolve defaults, hash, print.
+"""The model specification as data: its sections and the rules across them.
 
-A specification is a TOML file (DESIGN §3). It is parsed into pydantic models with
-``extra="forbid"``; every problem is collected into one :class:`~necc_bayes.errors.SpecError`
-with "did you mean" hints, so a user sees all mistakes at once.
+Sections are pydantic models with ``extra="forbid"``; the rules that involve more than one
+section (term names used in priors, categorical and ordinal codings) are a validator of
+:class:`ModelSpec` itself, so a spec built in Python obeys them as one read from TOML does.
+Parsing, overrides, hashing and printing are in :mod:`necc_bayes.spec.io`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
-import hashlib
 import json
-import re
-import tomllib
-from pathlib import Path
 from typing import Any, Literal
 
-import tomli_w
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     PositiveInt,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
-from necc_bayes.errors import Problem, SpecError
-from necc_bayes.spec.cohort import FrailtySection, cohort_conventions, role_problems
+from necc_bayes.errors import Problem
+from necc_bayes.spec.cohort import FrailtySection, role_problems
 from necc_bayes.spec.priors import (
     DEFAULT_BASELINE,
     DEFAULT_LOG_HR,
@@ -35,6 +31,7 @@ from necc_bayes.spec.priors import (
     CoefficientPrior,
     GroupPrior,
 )
+from necc_bayes.spec.settings import SamplerSettings, Thresholds
 
 
 class _Section(BaseModel):
@@ -135,17 +132,6 @@ class PriorSection(_Section):
         return value
 
 
-class SamplerSection(_Section):
-    """Sampler settings."""
-
-    draws: PositiveInt = 1000
-    tune: PositiveInt = 1000
-    chains: PositiveInt = 4
-    seed: int = 20260101
-    sampler: Literal["nutpie", "pymc"] = "nutpie"
-    target_accept: float = Field(default=0.9, gt=0.5, lt=1.0)
-
-
 class ProfileSection(_Section):
     """A covariate profile for survival curves; unnamed terms are set to their means."""
 
@@ -163,15 +149,6 @@ class SummarySection(_Section):
     profiles: list[ProfileSection] | None = None
 
 
-class DiagnosticsSection(_Section):
-    """Pass/fail thresholds of the convergence diagnostics."""
-
-    r_hat_max: float = Field(default=1.01, gt=1.0)
-    ess_min: float = Field(default=400.0, gt=0.0)
-    max_divergences: int = Field(default=0, ge=0)
-    bfmi_min: float = Field(default=0.3, gt=0.0)
-
-
 class ModelSpec(_Section):
     """A complete model specification (DESIGN §3)."""
 
@@ -181,10 +158,19 @@ class ModelSpec(_Section):
     covariates: CovariateSection = Field(default_factory=CovariateSection)
     intervals: IntervalSection = Field(default_factory=IntervalSection)
     priors: PriorSection = Field(default_factory=PriorSection)
-    sampler: SamplerSection = Field(default_factory=SamplerSection)
+    sampler: SamplerSettings = Field(default_factory=SamplerSettings)
     summaries: SummarySection = Field(default_factory=SummarySection)
-    diagnostics: DiagnosticsSection = Field(default_factory=DiagnosticsSection)
+    diagnostics: Thresholds = Field(default_factory=Thresholds)
     frailty: FrailtySection | None = None
+
+    @model_validator(mode="after")
+    def _cross_section_rules(self) -> ModelSpec:
+        """Rules that involve more than one section (checked however the spec was built)."""
+        problems = [Problem("term_reference", msg) for msg in _cross_problems(self)]
+        problems += role_problems(self)
+        if problems:
+            raise ValueError(CROSS_MARK + json.dumps([dataclasses.asdict(p) for p in problems]))
+        return self
 
 
 def _cross_problems(spec: ModelSpec) -> list[str]:
@@ -249,142 +235,7 @@ def did_you_mean(word: str, choices: set[str] | list[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
-_FIELDS_BY_SECTION = {
-    "": list(ModelSpec.model_fields),
-    "data": list(DataSection.model_fields),
-    "covariates": list(CovariateSection.model_fields),
-    "intervals": list(IntervalSection.model_fields),
-    "priors": list(PriorSection.model_fields),
-    "sampler": list(SamplerSection.model_fields),
-    "summaries": list(SummarySection.model_fields),
-    "diagnostics": list(DiagnosticsSection.model_fields),
-    "frailty": list(FrailtySection.model_fields),
-}
 
-
-def _problem_from_pydantic(err: Any) -> Problem:
-    loc = [str(x) for x in err["loc"] if not _UNION_MEMBER.match(str(x))]
-    key = ".".join(loc) if loc else "(top level)"
-    msg = err["msg"].removeprefix("Value error, ")
-    if err["type"] == "extra_forbidden":
-        section = loc[0] if len(loc) == 2 else ""
-        hint = did_you_mean(loc[-1], _FIELDS_BY_SECTION.get(section, []))
-        return Problem("unknown_key", f"unknown key{hint}", column=key)
-    if err["type"] == "missing":
-        return Problem("required_key", "required key is missing", column=key)
-    if err["type"] == "union_tag_invalid":
-        return Problem("prior_family", msg, column=key)
-    got = err.get("input")
-    shown = "" if isinstance(got, dict) else f" (got {got!r})"
-    return Problem("invalid_value", f"{msg}{shown}", column=key)
-
-
-_UNION_MEMBER = re.compile(r"^(function-\w+|constrained-\w+|literal\[.*\]|float|int|str|bool)$")
-
-
-def _merge(problems: list[Problem]) -> list[Problem]:
-    """Merge the per-member errors pydantic gives for a union field into one problem."""
-    merged: dict[tuple[str | None, str], Problem] = {}
-    for p in problems:
-        key = (p.column, p.rule)
-        if key in merged:
-            merged[key] = Problem(p.rule, f"{merged[key].message}, or {p.message}", p.column)
-        else:
-            merged[key] = p
-    return list(merged.values())
-
-
-def parse_spec(raw: dict[str, Any], source: str = "<spec>") -> ModelSpec:
-    """Validate a specification given as a dict (e.g. parsed TOML).
-
-    Parameters
-    ----------
-    raw : dict
-        The specification.
-    source : str
-        File name for error messages.
-
-    Returns
-    -------
-    ModelSpec
-        The validated specification with defaults filled in.
-
-    Raises
-    ------
-    SpecError
-        Listing every problem found.
-    """
-    try:
-        spec = ModelSpec.model_validate(raw)
-    except ValidationError as exc:
-        problems = [_problem_from_pydantic(e) for e in exc.errors()]
-        raise SpecError(source, _merge(problems)) from None
-    cross = [Problem("term_reference", msg) for msg in _cross_problems(spec)]
-    cross += role_problems(spec)
-    if cross:
-        raise SpecError(source, cross)
-    return spec
-
-
-def load_spec(path: str | Path) -> ModelSpec:
-    """Read and validate a TOML specification file.
-
-    Raises
-    ------
-    SpecError
-        If the file is missing, is not valid TOML, or violates any rule.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise SpecError(str(path), [Problem("file_exists", "specification file not found")])
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SpecError(str(path), [Problem("toml_syntax", str(exc))]) from None
-    return parse_spec(raw, str(path))
-
-
-def spec_to_dict(spec: ModelSpec) -> dict[str, Any]:
-    """Return the specification as plain data (``None`` values dropped)."""
-    return spec.model_dump(mode="json", exclude_none=True)
-
-
-def spec_hash(spec: ModelSpec) -> str:
-    """Return the SHA-256 (hex) of the canonical JSON of the specification."""
-    canonical = json.dumps(spec_to_dict(spec), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-CONVENTIONS = """\
-# Conventions that change the answer (necc-bayes):
-# - intervals: cuts are interior breakpoints; intervals are (0, c1], (c1, c2], ..., (ck, end];
-#   an event exactly at a cut belongs to the interval that ends there (survival::survSplit).
-# - baseline: with covariates.center = true the baseline hazard is that of a subject at the
-#   covariate means (0/1 terms at their proportions); with false, of a subject with every
-#   covariate at 0 / its reference level. Baseline rates are per unit of the data's time scale.
-# - gamma baseline "auto": alpha = 1, beta = 1 / crude event rate (events / total follow-up);
-#   marginalize = true integrates the rates out exactly and draws them afterwards.
-# - intervals in summaries are equal-tailed with probability summaries.ci_prob.
-# - hazard ratios are per one unit of each term as coded (0/1 terms: 1 vs 0).
-"""
-
-
-def to_toml(spec: ModelSpec, header: str = "") -> str:
-    """Render the specification as TOML, preceded by the conventions it implies.
-
-    Parameters
-    ----------
-    spec : ModelSpec
-        The (resolved) specification.
-    header : str
-        Extra comment lines to put first (each must start with ``#``).
-
-    Returns
-    -------
-    str
-        TOML text that :func:`load_spec` reads back to an equal specification.
-    """
-    body = tomli_w.dumps(spec_to_dict(spec))
-    extra = "".join(f"# - {line}.\n" for line in cohort_conventions(spec))
-    head = header + CONVENTIONS + extra + f"# spec_hash = {spec_hash(spec)}\n\n"
-    return (head + body).lstrip("\n")
+CROSS_MARK = "[cross-section] "
+"""Prefix of the validation error raised by the cross-section rules: the problems follow as
+JSON (``spec.io`` turns them back into :class:`~necc_bayes.errors.Problem` objects)."""

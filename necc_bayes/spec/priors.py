@@ -1,21 +1,34 @@
-"""Prior families as declared data: validated, printable, serialisable.
+"""Prior families as declared data that build themselves.
 
 Priors are plain pydantic models (``extra="forbid"``, finite numbers only), so an impossible
 prior (``sigma <= 0``, an unknown family, a typo in a parameter name) is refused when the
-specification is read, long before any model is built. ``str(prior)`` prints the prior the
-way it is written in a paper (``Normal(mu=0, sigma=1)``) and ``prior.to_dict()`` gives the
-TOML table written to the resolved ``spec.toml``.
+specification is read, long before any model is built. Each family is **one class** holding
+everything about it:
+
+* its parameters (the pydantic fields) and how it prints (``str(prior)``, the way it is
+  written in a paper: ``Normal(mu=0, sigma=1)``) and serialises (:meth:`_Prior.to_dict`, the
+  TOML table of the resolved ``spec.toml``);
+* ``build(...)``: its PyMC variables, created inside the model context of
+  :func:`necc_bayes.survival.model.build_model`, with hyperparameters held in ``pm.Data`` so a
+  compiled model can be re-sampled with other values;
+* ``sample(...)``: a numpy sampler of the same distribution (simulation-based calibration and
+  the prior predictive check draw from it; SBC is the test that ``build`` and ``sample``
+  agree).
+
+Adding a family means adding one class here and its name to the union (and, for coefficient
+families, to :data:`COEFFICIENT_FAMILIES`, which fixes the order in which families are built:
+that order is part of what makes a seed reproduce the same draws).
 
 Families
 --------
-Coefficient (log hazard ratio) priors:
+Coefficient (log hazard ratio) priors, built together for all terms of one family:
 
 * ``normal``      -- ``Normal(mu, sigma)``
 * ``student_t``   -- ``StudentT(nu, mu, sigma)``
 * ``horseshoe``   -- regularised horseshoe (Piironen & Vehtari 2017), shared across every
   term that uses it: ``beta_k = z_k * tau * lambda~_k`` with
-  ``tau ~ HalfStudentT(1, global_scale)``,
-  ``lambda_k ~ HalfCauchy(1)``, slab ``c^2 ~ InvGamma(slab_df/2, slab_df * slab_scale^2 / 2)``.
+  ``tau ~ HalfStudentT(1, global_scale)``, ``lambda_k ~ HalfCauchy(1)``, slab
+  ``c^2 ~ InvGamma(slab_df/2, slab_df * slab_scale^2 / 2)``.
 
 Group priors (partial pooling across overlapping indicators, e.g. recurrence sites):
 
@@ -26,33 +39,51 @@ Group priors (partial pooling across overlapping indicators, e.g. recurrence sit
 
 Baseline-hazard priors (what the baseline refers to depends on ``covariates.center``: with
 centring it is the hazard of a subject at the covariate means, otherwise of a subject with
-every covariate at 0):
+every covariate at 0). ``r`` is the crude event rate (events / total time at risk) and ``T``
+the largest follow-up time, both per unit of the data's time scale; interval ``j`` has width
+``Delta_j`` (the last, open interval ends at ``T``):
 
-* ``gamma``       -- independent ``Gamma(alpha, beta)`` on each interval's rate ``lambda_j``
-  (rate per unit of the data's time scale). ``"auto"`` parameters are resolved from the
-  data's crude event rate ``r = events / total follow-up`` to ``alpha = 1, beta = 1 / r``
-  (prior mean ``r``; 95% of the mass between 0.025 r and 3.7 r). With ``marginalize = true``
-  (default) the rates are integrated out exactly and drawn afterwards from their conditional
-  posterior ``Gamma(alpha + d_j, beta + S_j(beta))``.
-* ``random_walk`` -- ``log lambda_1 ~ Normal(init_mu, init_sigma)``, then Gaussian steps
-  ``log lambda_j - log lambda_{j-1} ~ Normal(0, sigma)`` with ``sigma ~ HalfNormal(sigma_scale)``
-  (non-centred). ``init_mu = "auto"`` resolves to ``log r``.
+* ``gamma_process`` (default) -- the gamma-process ("histogram") prior of Kalbfleisch (1978):
+  ``lambda_j ~ Gamma(c r Delta_j, c Delta_j)`` independently, so that the cumulative hazard
+  has the prior ``H(t) ~ Gamma(c r t, c)`` at every interval end, whatever the cut points:
+  mean ``r t``, variance ``r t / c``. ``rate = "auto"`` resolves to ``r``;
+  ``strength = "auto"`` to ``c = 1 / (r T)``, a prior worth about one event over the whole
+  follow-up (``H(T) ~ Gamma(1, 1 / (r T))``: exponential with mean ``r T``).
+* ``gamma``       -- independent ``Gamma(alpha, beta)`` on each interval's rate, the same for
+  every interval (the pre-0.2 default, ``alpha = 1, beta = 1 / r``; its prior on ``H(t)``
+  tightens as intervals are added, coefficient of variation about ``1 / sqrt(J)``).
+* ``random_walk`` -- Brownian motion on the log hazard, seen at the interval midpoints
+  ``m_j``: ``log lambda_1 ~ Normal(init_mu, init_sigma)``, then
+  ``log lambda_j - log lambda_{j-1} ~ Normal(0, sigma^2 (m_j - m_{j-1}))`` with
+  ``sigma ~ HalfNormal(sigma_scale)`` per square root of the time unit (non-centred), so the
+  smoothness does not change with the number of intervals. ``init_mu = "auto"`` resolves to
+  ``log r``; ``sigma_scale = "auto"`` to ``1 / sqrt(T)`` (the prior sd of the change of the
+  log hazard over the whole follow-up is then about ``|HalfNormal(1)|``).
 
-Frailty standard-deviation priors (``[frailty] sd``; the log-frailty of cluster ``c`` is
-``b_c = sd * z_c``, ``z_c ~ Normal(0, 1)``, non-centred):
+With ``marginalize = true`` (default for the gamma families) the rates are integrated out
+exactly and drawn afterwards from ``Gamma(a_j + d_j, b_j + S_j(beta))``.
 
-* ``exponential`` -- ``sd ~ Exponential(rate)`` (prior mean ``1 / rate``); the default,
-  ``rate = 1``, puts 95% of the mass below sd = 3.0 (``-log 0.05``) and its mode at 0 (no
-  clustering), without excluding large between-cluster variation.
+Standard-deviation priors (a frailty's SD, the scale of a smoothing prior). For ``[frailty]
+sd`` the log-frailty of cluster ``c`` is ``b_c = sd * z_c``, ``z_c ~ Normal(0, 1)``
+(non-centred):
+
+* ``exponential`` -- ``sd ~ Exponential(rate)`` (prior mean ``1 / rate``); the frailty
+  default, ``rate = 1``, puts 95% of the mass below sd = 3.0 (``-log 0.05``) and its mode at 0
+  (no clustering), without excluding large between-cluster variation.
 * ``halfnormal``  -- ``sd ~ HalfNormal(sigma)``.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, Literal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Self
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat
+
+if TYPE_CHECKING:
+    import pytensor.tensor as pt
 
 Auto = Literal["auto"]
 
@@ -63,6 +94,7 @@ class _Prior(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     dist: str
+    display: ClassVar[str] = ""
 
     def to_dict(self) -> dict[str, Any]:
         """Return the prior as the TOML table it is written as."""
@@ -72,7 +104,7 @@ class _Prior(BaseModel):
         params = ", ".join(
             f"{k}={_fmt(v)}" for k, v in self.model_dump(exclude_none=True).items() if k != "dist"
         )
-        return f"{_DISPLAY.get(self.dist, self.dist)}({params})"
+        return f"{self.display or self.dist}({params})"
 
 
 def _fmt(value: object) -> str:
@@ -81,55 +113,180 @@ def _fmt(value: object) -> str:
     return str(value)
 
 
-_DISPLAY = {
-    "normal": "Normal",
-    "student_t": "StudentT",
-    "horseshoe": "RegularisedHorseshoe",
-    "hierarchical_normal": "HierarchicalNormal",
-    "monotonic": "Monotonic",
-    "gamma": "Gamma",
-    "random_walk": "GaussianRandomWalk",
-    "exponential": "Exponential",
-    "halfnormal": "HalfNormal",
-}
+# ---------------------------------------------------------------------------------------------
+# coefficient families
 
 
-class NormalPrior(_Prior):
-    """``Normal(mu, sigma)`` on a log hazard ratio."""
+class _CoefficientPrior(_Prior):
+    """A prior on one term's log hazard ratio; all terms of a family are built together."""
+
+    @classmethod
+    def build(cls, terms: list[str], priors: list[Self]) -> pt.TensorVariable:
+        """Create the family's PyMC variables for ``terms``; return their log-HRs (in order)."""
+        raise NotImplementedError
+
+    @classmethod
+    def sample(cls, priors: list[Self], rng: np.random.Generator, size: int) -> np.ndarray:
+        """Draw ``size`` joint prior draws of the terms' log-HRs, shape ``(size, len(priors))``."""
+        raise NotImplementedError
+
+
+class NormalPrior(_CoefficientPrior):
+    """``Normal(mu, sigma)`` on a log hazard ratio.
+
+    PyMC: ``log_hr_normal`` (dims ``term_normal``) with ``pm.Data`` ``normal_mu`` and
+    ``normal_sigma``.
+    """
 
     dist: Literal["normal"] = "normal"
+    display: ClassVar[str] = "Normal"
     mu: float = 0.0
     sigma: PositiveFloat = 1.0
 
+    @classmethod
+    def build(cls, terms: list[str], priors: list[Self]) -> pt.TensorVariable:
+        """``log_hr_normal ~ Normal(normal_mu, normal_sigma)`` over ``term_normal``."""
+        import pymc as pm
 
-class StudentTPrior(_Prior):
-    """``StudentT(nu, mu, sigma)`` on a log hazard ratio."""
+        pm.modelcontext(None).add_coord("term_normal", terms)
+        mu = pm.Data("normal_mu", np.array([p.mu for p in priors]), dims="term_normal")
+        sd = pm.Data("normal_sigma", np.array([p.sigma for p in priors]), dims="term_normal")
+        return pm.Normal("log_hr_normal", mu, sd, dims="term_normal")
+
+    @classmethod
+    def sample(cls, priors: list[Self], rng: np.random.Generator, size: int) -> np.ndarray:
+        """Independent normal draws."""
+        mu = np.array([p.mu for p in priors])
+        sd = np.array([p.sigma for p in priors])
+        return mu + sd * rng.standard_normal((size, len(priors)))
+
+
+class StudentTPrior(_CoefficientPrior):
+    """``StudentT(nu, mu, sigma)`` on a log hazard ratio.
+
+    PyMC: ``log_hr_student_t`` (dims ``term_student_t``) with ``pm.Data``
+    ``student_t_nu``, ``student_t_mu`` and ``student_t_sigma``.
+    """
 
     dist: Literal["student_t"] = "student_t"
+    display: ClassVar[str] = "StudentT"
     nu: PositiveFloat = 3.0
     mu: float = 0.0
     sigma: PositiveFloat = 1.0
 
+    @classmethod
+    def build(cls, terms: list[str], priors: list[Self]) -> pt.TensorVariable:
+        """``log_hr_student_t ~ StudentT(nu, mu, sigma)`` over ``term_student_t``."""
+        import pymc as pm
 
-class HorseshoePrior(_Prior):
-    """Regularised horseshoe shared by every term that uses it."""
+        dims = "term_student_t"
+        pm.modelcontext(None).add_coord(dims, terms)
+        nu = pm.Data("student_t_nu", np.array([p.nu for p in priors]), dims=dims)
+        mu = pm.Data("student_t_mu", np.array([p.mu for p in priors]), dims=dims)
+        sd = pm.Data("student_t_sigma", np.array([p.sigma for p in priors]), dims=dims)
+        return pm.StudentT("log_hr_student_t", nu=nu, mu=mu, sigma=sd, dims=dims)
+
+    @classmethod
+    def sample(cls, priors: list[Self], rng: np.random.Generator, size: int) -> np.ndarray:
+        """Independent Student-t draws."""
+        nu = np.array([p.nu for p in priors])
+        mu = np.array([p.mu for p in priors])
+        sd = np.array([p.sigma for p in priors])
+        return mu + sd * rng.standard_t(nu, size=(size, len(priors)))
+
+
+class HorseshoePrior(_CoefficientPrior):
+    """Regularised horseshoe shared by every term that uses it (non-centred).
+
+    PyMC: ``hs_tau``, ``hs_lambda`` (``term_horseshoe``), ``hs_c2``, ``hs_z`` with
+    ``pm.Data`` ``hs_global_scale``, ``hs_slab_scale``, ``hs_slab_df``.
+    """
 
     dist: Literal["horseshoe"] = "horseshoe"
+    display: ClassVar[str] = "RegularisedHorseshoe"
     global_scale: PositiveFloat = 0.5
     slab_scale: PositiveFloat = 2.0
     slab_df: PositiveFloat = 4.0
+
+    @classmethod
+    def _shared(cls, terms: list[str], priors: list[Self]) -> Self:
+        first = priors[0]
+        if any(p != first for p in priors):
+            raise ValueError(
+                f"the horseshoe is shared by terms {terms}: they must use the same "
+                f"global_scale, slab_scale and slab_df, got {[str(p) for p in priors]}"
+            )
+        return first
+
+    @classmethod
+    def build(cls, terms: list[str], priors: list[Self]) -> pt.TensorVariable:
+        """``beta_k = z_k tau lambda~_k`` (Piironen & Vehtari 2017)."""
+        import pymc as pm
+        import pytensor.tensor as pt
+
+        hs = cls._shared(terms, priors)
+        pm.modelcontext(None).add_coord("term_horseshoe", terms)
+        global_scale = pm.Data("hs_global_scale", float(hs.global_scale))
+        slab_scale = pm.Data("hs_slab_scale", float(hs.slab_scale))
+        slab_df = pm.Data("hs_slab_df", float(hs.slab_df))
+        tau = pm.HalfStudentT("hs_tau", nu=1.0, sigma=global_scale)
+        lam = pm.HalfCauchy("hs_lambda", beta=1.0, dims="term_horseshoe")
+        c2 = pm.InverseGamma("hs_c2", alpha=slab_df / 2.0, beta=slab_df * slab_scale**2 / 2.0)
+        z = pm.Normal("hs_z", 0.0, 1.0, dims="term_horseshoe")
+        lam_tilde = pt.sqrt(c2 * lam**2 / (c2 + tau**2 * lam**2))
+        return z * tau * lam_tilde
+
+    @classmethod
+    def sample(cls, priors: list[Self], rng: np.random.Generator, size: int) -> np.ndarray:
+        """Draws with a shared global scale and slab per draw."""
+        hs = cls._shared([str(i) for i in range(len(priors))], priors)
+        k = len(priors)
+        tau = np.abs(rng.standard_t(1.0, size=(size, 1))) * hs.global_scale
+        lam = np.abs(rng.standard_cauchy((size, k)))
+        shape, scale = hs.slab_df / 2.0, 1.0 / (hs.slab_df * hs.slab_scale**2 / 2.0)
+        c2 = 1.0 / rng.gamma(shape, scale, size=(size, 1))
+        z = rng.standard_normal((size, k))
+        return z * tau * np.sqrt(c2 * lam**2 / (c2 + tau**2 * lam**2))
 
 
 CoefficientPrior = Annotated[
     NormalPrior | StudentTPrior | HorseshoePrior, Field(discriminator="dist")
 ]
 
+COEFFICIENT_FAMILIES: tuple[type[_CoefficientPrior], ...] = (
+    NormalPrior,
+    StudentTPrior,
+    HorseshoePrior,
+)
+"""Coefficient families in the order the model builds them."""
 
-class HierarchicalGroup(_Prior):
-    """Partially pooled effects for a group of terms (non-centred normal hierarchy)."""
+
+# ---------------------------------------------------------------------------------------------
+# group families
+
+
+class _GroupPrior(_Prior):
+    """Partially pooled (or jointly structured) log-HRs of several terms."""
+
+    terms: list[str] = Field(min_length=2)
+
+    def build(self, g: int) -> pt.TensorVariable:
+        """Create group ``g``'s PyMC variables; return the terms' log-HRs (in ``terms`` order)."""
+        raise NotImplementedError
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """Draw ``size`` prior draws of the group's log-HRs, shape ``(size, len(terms))``."""
+        raise NotImplementedError
+
+
+class HierarchicalGroup(_GroupPrior):
+    """Partially pooled effects for a group of terms (non-centred normal hierarchy).
+
+    PyMC: ``group{g}_mu``, ``group{g}_tau``, ``group{g}_z`` (dims ``group{g}_term``) with
+    ``pm.Data`` ``group{g}_mu_sigma``, ``group{g}_tau_sigma``.
+    """
 
     dist: Literal["hierarchical_normal"] = "hierarchical_normal"
-    terms: list[str] = Field(min_length=2)
     mu_sigma: PositiveFloat = 1.0
     tau_sigma: PositiveFloat = 0.5
 
@@ -139,8 +296,27 @@ class HierarchicalGroup(_Prior):
             f"tau~HalfNormal({_fmt(self.tau_sigma)}))"
         )
 
+    def build(self, g: int) -> pt.TensorVariable:
+        """``beta_k = mu + tau z_k``."""
+        import pymc as pm
 
-class MonotonicGroup(_Prior):
+        dim = f"group{g}_term"
+        pm.modelcontext(None).add_coord(dim, self.terms)
+        mu_sigma = pm.Data(f"group{g}_mu_sigma", float(self.mu_sigma))
+        tau_sigma = pm.Data(f"group{g}_tau_sigma", float(self.tau_sigma))
+        mu = pm.Normal(f"group{g}_mu", 0.0, mu_sigma)
+        tau = pm.HalfNormal(f"group{g}_tau", tau_sigma)
+        z = pm.Normal(f"group{g}_z", 0.0, 1.0, dims=dim)
+        return mu + tau * z
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """Draws of ``mu + tau z``."""
+        mu = rng.normal(0.0, self.mu_sigma, size=(size, 1))
+        tau = np.abs(rng.normal(0.0, self.tau_sigma, size=(size, 1)))
+        return mu + tau * rng.standard_normal((size, len(self.terms)))
+
+
+class MonotonicGroup(_GroupPrior):
     """Monotone effect of an ordinal covariate (brms ``mo()``), on its cumulative dummies.
 
     For an ordinal covariate coded as cumulative dummies ``x>=2, ..., x>=K`` (see
@@ -148,10 +324,12 @@ class MonotonicGroup(_Prior):
     ``b ~ Normal(0, sigma)`` the log-HR of the top category against the bottom one and
     ``zeta ~ Dirichlet(concentration)`` the share of that effect gained at each step, so the
     effect is monotone in the category (all steps share the sign of ``b``).
+
+    PyMC: ``group{g}_total``, ``group{g}_zeta`` (dims ``group{g}_term``) with ``pm.Data``
+    ``group{g}_sigma``.
     """
 
     dist: Literal["monotonic"] = "monotonic"
-    terms: list[str] = Field(min_length=2)
     sigma: PositiveFloat = 1.5
     concentration: PositiveFloat = 1.0
 
@@ -161,71 +339,233 @@ class MonotonicGroup(_Prior):
             f"steps~Dirichlet({_fmt(self.concentration)}))"
         )
 
+    def build(self, g: int) -> pt.TensorVariable:
+        """``beta_k = b zeta_k``."""
+        import pymc as pm
+
+        dim = f"group{g}_term"
+        pm.modelcontext(None).add_coord(dim, self.terms)
+        sigma = pm.Data(f"group{g}_sigma", float(self.sigma))
+        total = pm.Normal(f"group{g}_total", 0.0, sigma)
+        conc = np.full(len(self.terms), float(self.concentration))
+        zeta = pm.Dirichlet(f"group{g}_zeta", a=conc, dims=dim)
+        return total * zeta
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """Draws of ``b zeta``."""
+        total = rng.normal(0.0, self.sigma, size=(size, 1))
+        zeta = rng.dirichlet(np.full(len(self.terms), self.concentration), size=size)
+        return total * zeta
+
 
 GroupPrior = Annotated[HierarchicalGroup | MonotonicGroup, Field(discriminator="dist")]
 
 
-class GammaBaseline(_Prior):
-    """Independent ``Gamma(alpha, beta)`` priors on the interval rates."""
-
-    dist: Literal["gamma"] = "gamma"
-    alpha: PositiveFloat | Auto = "auto"
-    beta: PositiveFloat | Auto = "auto"
-    marginalize: bool = True
+# ---------------------------------------------------------------------------------------------
+# standard-deviation priors
 
 
-class RandomWalkBaseline(_Prior):
-    """Gaussian random walk on the log interval rates (non-centred)."""
-
-    dist: Literal["random_walk"] = "random_walk"
-    init_mu: float | Auto = "auto"
-    init_sigma: PositiveFloat = 2.0
-    sigma_scale: PositiveFloat = 0.5
-
-
-BaselinePrior = Annotated[GammaBaseline | RandomWalkBaseline, Field(discriminator="dist")]
-
-
-class ExponentialScalePrior(_Prior):
-    """``Exponential(rate)`` on a standard deviation (e.g. the frailty SD)."""
+class ExponentialSD(_Prior):
+    """``Exponential(rate)`` on a standard deviation."""
 
     dist: Literal["exponential"] = "exponential"
+    display: ClassVar[str] = "Exponential"
     rate: PositiveFloat = 1.0
 
+    def build(self, name: str) -> pt.TensorVariable:
+        """The PyMC variable ``name`` (its rate in ``pm.Data`` ``{name}_rate``)."""
+        import pymc as pm
 
-class HalfNormalScalePrior(_Prior):
-    """``HalfNormal(sigma)`` on a standard deviation (e.g. the frailty SD)."""
+        return pm.Exponential(name, lam=pm.Data(f"{name}_rate", float(self.rate)))
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """``size`` draws."""
+        return rng.exponential(1.0 / self.rate, size=size)
+
+
+class HalfNormalSD(_Prior):
+    """``HalfNormal(sigma)`` on a standard deviation."""
 
     dist: Literal["halfnormal"] = "halfnormal"
+    display: ClassVar[str] = "HalfNormal"
     sigma: PositiveFloat = 1.0
 
+    def build(self, name: str) -> pt.TensorVariable:
+        """The PyMC variable ``name`` (its scale in ``pm.Data`` ``{name}_sigma``)."""
+        import pymc as pm
 
-ScalePrior = Annotated[ExponentialScalePrior | HalfNormalScalePrior, Field(discriminator="dist")]
+        return pm.HalfNormal(name, sigma=pm.Data(f"{name}_sigma", float(self.sigma)))
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """``size`` draws."""
+        return np.abs(rng.normal(0.0, self.sigma, size=size))
 
 
-def resolve_baseline(prior: GammaBaseline | RandomWalkBaseline, crude_rate: float):
-    """Replace ``"auto"`` parameters by numbers derived from the crude event rate.
+SDPrior = Annotated[ExponentialSD | HalfNormalSD, Field(discriminator="dist")]
+
+
+# ---------------------------------------------------------------------------------------------
+# baseline families
+
+
+@dataclass(frozen=True)
+class BaselineFacts:
+    """What the data tell a baseline prior's ``"auto"`` parameters.
+
+    Attributes
+    ----------
+    crude_rate : float
+        Events divided by total time at risk (per unit of the data's time scale).
+    follow_up_max : float
+        Largest follow-up time ``T``.
+    """
+
+    crude_rate: float
+    follow_up_max: float
+
+
+class _Baseline(_Prior):
+    def resolve(self, facts: BaselineFacts) -> Self:
+        """Return a copy with every ``"auto"`` parameter replaced by its number."""
+        raise NotImplementedError
+
+    def sample(self, rng: np.random.Generator, size: int, widths: np.ndarray) -> np.ndarray:
+        """Prior draws of the interval rates, shape ``(size, J)`` (``widths``: ``Delta_j``)."""
+        raise NotImplementedError
+
+
+class _GammaFamily(_Baseline):
+    marginalize: bool = True
+
+    def shape_rate(self, widths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per-interval gamma shape ``a_j`` and rate ``b_j`` (resolved priors only)."""
+        raise NotImplementedError
+
+    def sample(self, rng: np.random.Generator, size: int, widths: np.ndarray) -> np.ndarray:
+        """Independent gamma draws per interval."""
+        a, b = self.shape_rate(widths)
+        return rng.gamma(a, 1.0 / b, size=(size, a.size))
+
+
+class GammaProcessBaseline(_GammaFamily):
+    """Gamma-process prior: ``lambda_j ~ Gamma(c r Delta_j, c Delta_j)`` (partition-invariant)."""
+
+    dist: Literal["gamma_process"] = "gamma_process"
+    display: ClassVar[str] = "GammaProcess"
+    rate: PositiveFloat | Auto = "auto"
+    strength: PositiveFloat | Auto = "auto"
+
+    def resolve(self, facts: BaselineFacts) -> Self:
+        """``rate = r``; ``strength = 1 / (r T)`` (worth about one event over the follow-up)."""
+        r = facts.crude_rate if self.rate == "auto" else float(self.rate)
+        c = 1.0 / (r * facts.follow_up_max) if self.strength == "auto" else float(self.strength)
+        return self.model_copy(update={"rate": float(r), "strength": float(c)})
+
+    def shape_rate(self, widths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``a_j = c r Delta_j``, ``b_j = c Delta_j``."""
+        w = np.asarray(widths, dtype=float)
+        c, r = float(self.strength), float(self.rate)
+        return c * r * w, c * w
+
+    def cumulative_hazard_prior(self) -> str:
+        """The implied prior on ``H(t)``, in words (for the resolved spec and the report)."""
+        c, r = float(self.strength), float(self.rate)
+        return (
+            f"H(t) ~ Gamma(shape = {_fmt(c * r)} * t, rate = {_fmt(c)}): mean {_fmt(r)} * t, "
+            f"variance {_fmt(r / c)} * t, at every interval end whatever the cut points"
+        )
+
+
+class GammaBaseline(_GammaFamily):
+    """Independent ``Gamma(alpha, beta)`` priors on the interval rates (same for every interval)."""
+
+    dist: Literal["gamma"] = "gamma"
+    display: ClassVar[str] = "Gamma"
+    alpha: PositiveFloat | Auto = "auto"
+    beta: PositiveFloat | Auto = "auto"
+
+    def resolve(self, facts: BaselineFacts) -> Self:
+        """``alpha = 1``, ``beta = alpha / r`` (prior mean ``r``)."""
+        alpha = 1.0 if self.alpha == "auto" else float(self.alpha)
+        beta = alpha / facts.crude_rate if self.beta == "auto" else float(self.beta)
+        return self.model_copy(update={"alpha": float(alpha), "beta": float(beta)})
+
+    def shape_rate(self, widths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``a_j = alpha``, ``b_j = beta`` for every interval."""
+        n = np.asarray(widths).size
+        return np.full(n, float(self.alpha)), np.full(n, float(self.beta))
+
+
+class RandomWalkBaseline(_Baseline):
+    """Brownian motion on the log interval rates at the interval midpoints (non-centred).
+
+    PyMC: ``baseline_z0``, ``baseline_sigma``, ``baseline_z`` (dims ``baseline_step``) with
+    ``pm.Data`` ``rw_init_mu``, ``rw_init_sigma``, ``rw_sigma_scale`` and ``rw_step_scale``
+    (``sqrt(m_j - m_{j-1})``).
+    """
+
+    dist: Literal["random_walk"] = "random_walk"
+    display: ClassVar[str] = "GaussianRandomWalk"
+    init_mu: float | Auto = "auto"
+    init_sigma: PositiveFloat = 2.0
+    sigma_scale: PositiveFloat | Auto = "auto"
+
+    def resolve(self, facts: BaselineFacts) -> Self:
+        """``init_mu = log r``; ``sigma_scale = 1 / sqrt(T)``."""
+        mu = math.log(facts.crude_rate) if self.init_mu == "auto" else float(self.init_mu)
+        scale = (
+            1.0 / math.sqrt(facts.follow_up_max)
+            if self.sigma_scale == "auto"
+            else float(self.sigma_scale)
+        )
+        return self.model_copy(update={"init_mu": float(mu), "sigma_scale": float(scale)})
+
+    @staticmethod
+    def step_scale(widths: np.ndarray) -> np.ndarray:
+        """``sqrt(m_j - m_{j-1})`` for ``j = 2..J`` (``m``: interval midpoints)."""
+        w = np.asarray(widths, dtype=float)
+        mid = np.cumsum(w) - w / 2.0
+        return np.sqrt(np.diff(mid))
+
+    def sample(self, rng: np.random.Generator, size: int, widths: np.ndarray) -> np.ndarray:
+        """Random-walk draws of the rates."""
+        scale = self.step_scale(widths)
+        z0 = rng.standard_normal((size, 1))
+        sigma = np.abs(rng.normal(0.0, float(self.sigma_scale), size=(size, 1)))
+        steps = np.cumsum(sigma * scale * rng.standard_normal((size, scale.size)), axis=1)
+        log_lam = float(self.init_mu) + self.init_sigma * z0
+        return np.exp(np.concatenate([log_lam, log_lam + steps], axis=1))
+
+
+BaselinePrior = Annotated[
+    GammaProcessBaseline | GammaBaseline | RandomWalkBaseline, Field(discriminator="dist")
+]
+
+
+def resolve_baseline(
+    prior: GammaProcessBaseline | GammaBaseline | RandomWalkBaseline,
+    crude_rate: float,
+    follow_up_max: float = 1.0,
+):
+    """Replace ``"auto"`` parameters by numbers derived from the data (see each family).
 
     Parameters
     ----------
-    prior : GammaBaseline or RandomWalkBaseline
+    prior : baseline prior
         Declared baseline prior.
     crude_rate : float
-        Events divided by total follow-up time (per unit of the data's time scale).
+        Events divided by total time at risk (per unit of the data's time scale).
+    follow_up_max : float
+        Largest follow-up time (used by ``gamma_process`` and ``random_walk``).
 
     Returns
     -------
-    GammaBaseline or RandomWalkBaseline
+    baseline prior
         A new prior with every parameter numeric.
     """
-    if isinstance(prior, GammaBaseline):
-        alpha = 1.0 if prior.alpha == "auto" else prior.alpha
-        beta = alpha / crude_rate if prior.beta == "auto" else prior.beta
-        return prior.model_copy(update={"alpha": float(alpha), "beta": float(beta)})
-    init_mu = math.log(crude_rate) if prior.init_mu == "auto" else prior.init_mu
-    return prior.model_copy(update={"init_mu": float(init_mu)})
+    return prior.resolve(BaselineFacts(crude_rate=crude_rate, follow_up_max=follow_up_max))
 
 
 DEFAULT_LOG_HR = NormalPrior(mu=0.0, sigma=1.0)
-DEFAULT_BASELINE = GammaBaseline()
-DEFAULT_FRAILTY_SD = ExponentialScalePrior(rate=1.0)
+DEFAULT_BASELINE = GammaProcessBaseline()
+DEFAULT_FRAILTY_SD = ExponentialSD(rate=1.0)

@@ -19,17 +19,17 @@ import xarray as xr
 from necc_bayes.errors import Problem, ProportionalHazardsWarning, SpecError
 from necc_bayes.inference.diagnostics import (
     DiagnosticsReport,
-    Thresholds,
     check_convergence,
     warn_failures,
 )
-from necc_bayes.spec.model import ModelSpec, ProfileSection, spec_hash
+from necc_bayes.spec.io import load_spec, spec_hash, with_sampler_overrides
+from necc_bayes.spec.model import ModelSpec, ProfileSection
 from necc_bayes.spec.priors import HorseshoePrior, NormalPrior, StudentTPrior, resolve_baseline
 from necc_bayes.survival.curves import Profile
 from necc_bayes.survival.inputs import Checked, check_inputs
 from necc_bayes.survival.model import PEMInputs, PEMPriors, build_model
 from necc_bayes.survival.ph_check import PHCheck, ph_check
-from necc_bayes.survival.sampling import sample_posterior
+from necc_bayes.survival.sampling import default_target_accept, sample_posterior
 
 CoefPrior = NormalPrior | StudentTPrior | HorseshoePrior
 
@@ -72,6 +72,7 @@ def resolve_spec(checked: Checked) -> ModelSpec:
         observed = [t.split("[", 1)[1][:-1] for t in design.terms if t.startswith(f"{name}[")]
         categorical[name] = cat.model_copy(update={"levels": [cat.reference, *observed]})
     t_max = float(checked.cohort.time.max())
+    baseline = resolve_baseline(spec.priors.baseline, crude_rate(checked), t_max)
     summaries = spec.summaries.model_copy(
         update={
             "profiles": spec.summaries.profiles or default_profiles(checked),
@@ -87,10 +88,16 @@ def resolve_spec(checked: Checked) -> ModelSpec:
             "priors": spec.priors.model_copy(
                 update={
                     "terms": per_term,
-                    "baseline": resolve_baseline(spec.priors.baseline, crude_rate(checked)),
+                    "baseline": baseline,
                 }
             ),
             "summaries": summaries,
+            "sampler": spec.sampler.model_copy(
+                update={
+                    "target_accept": spec.sampler.target_accept
+                    or default_target_accept(PEMPriors({}, [], baseline))
+                }
+            ),
         }
     )
 
@@ -251,7 +258,7 @@ class PEMResult:
             ("diagnostics",),
             lambda: check_convergence(
                 self.idata,
-                thresholds=Thresholds(d.r_hat_max, d.ess_min, d.max_divergences, d.bfmi_min),
+                thresholds=d,
                 warn=False,
             ),
         )
@@ -305,16 +312,10 @@ def fit(
     PEMResult
         The fitted model; ``result.diagnostics()`` says whether it can be trusted.
     """
-    checked = check_inputs(spec, data)
     if overrides:
-        sampler = checked.spec.sampler.model_copy(
-            update={k: v for k, v in overrides.items() if v is not None}
-        )
-        checked = Checked(
-            spec=checked.spec.model_copy(update={"sampler": sampler}),
-            cohort=checked.cohort,
-            cuts=checked.cuts,
-        )
+        spec = spec if isinstance(spec, ModelSpec) else load_spec(spec)
+        spec = with_sampler_overrides(spec, overrides)
+    checked = check_inputs(spec, data)
     resolved = resolve_spec(checked)
     return sample_resolved(resolved, checked, progressbar=progressbar, warn=warn)
 
@@ -326,18 +327,8 @@ def sample_resolved(
     inputs = model_inputs(checked)
     priors = model_priors(resolved)
     model = build_model(inputs, priors, warn=warn)
-    s = resolved.sampler
     idata = sample_posterior(
-        inputs,
-        priors,
-        model=model,
-        draws=s.draws,
-        tune=s.tune,
-        chains=s.chains,
-        seed=s.seed,
-        sampler=s.sampler,
-        target_accept=s.target_accept,
-        progressbar=progressbar,
+        inputs, priors, resolved.sampler, model=model, progressbar=progressbar
     )
     idata.attrs["spec_hash"] = spec_hash(resolved)
     idata.attrs["spec_name"] = resolved.name

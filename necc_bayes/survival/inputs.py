@@ -9,7 +9,8 @@ import numpy as np
 
 from necc_bayes.data.load import Cohort, load_cohort
 from necc_bayes.errors import SpecError
-from necc_bayes.spec.model import ModelSpec, load_spec
+from necc_bayes.spec.io import load_spec
+from necc_bayes.spec.model import ModelSpec
 from necc_bayes.survival.intervals import PersonPeriod, expand, resolve_cuts
 
 

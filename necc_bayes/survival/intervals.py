@@ -227,6 +227,16 @@ class PersonPeriod:
         )
 
     @property
+    def follow_up_max(self) -> float:
+        """The largest exit time ``T`` (where the last, open interval ends for the prior)."""
+        return float(self.stop.max())
+
+    @property
+    def widths(self) -> np.ndarray:
+        """Interval widths ``Delta_j``, the last (open) interval taken to end at ``T``."""
+        return np.diff(np.concatenate([[0.0], self.cuts, [self.follow_up_max]]))
+
+    @property
     def n_intervals(self) -> int:
         """Number of intervals ``J``."""
         return self.exposure.shape[1]
@@ -364,6 +374,8 @@ class PatternStats:
         Number of subjects per pattern.
     index : ndarray, shape (n,)
         Pattern of each subject.
+    groups : ndarray of int, shape (m, g)
+        Group codes (stratum, cluster) of each pattern; ``g = 0`` without groups.
     """
 
     X: np.ndarray
@@ -371,35 +383,46 @@ class PatternStats:
     events: np.ndarray
     count: np.ndarray
     index: np.ndarray
+    groups: np.ndarray
 
 
-def collapse(X: np.ndarray, pp: PersonPeriod) -> PatternStats:
-    """Collapse subjects with identical covariate rows into sufficient statistics.
+def collapse(X: np.ndarray, pp: PersonPeriod, groups: np.ndarray | None = None) -> PatternStats:
+    """Collapse rows with identical covariates (and group codes) into sufficient statistics.
 
     Parameters
     ----------
     X : ndarray, shape (n, p)
         Design matrix.
     pp : PersonPeriod
-        Expansion of the same subjects.
+        Expansion of the same rows.
+    groups : ndarray of int, shape (n, g), optional
+        Integer codes rows must also share to be pooled (stratum, cluster).
 
     Returns
     -------
     PatternStats
-        One row per unique covariate pattern (``m <= n``).
+        One row per unique pattern (``m <= n``); ``groups`` holds each pattern's codes.
     """
     X = np.asarray(X, dtype=float)
-    if X.shape[1] == 0:
-        X_u = np.zeros((1, 0))
-        index = np.zeros(X.shape[0], dtype=np.int64)
+    n = X.shape[0]
+    G = np.zeros((n, 0), dtype=np.int64) if groups is None else np.asarray(groups).reshape(n, -1)
+    key = np.column_stack([X, G.astype(float)])
+    if key.shape[1] == 0:
+        key_u = np.zeros((1, 0))
+        index = np.zeros(n, dtype=np.int64)
     else:
-        X_u, index = np.unique(X, axis=0, return_inverse=True)
+        key_u, index = np.unique(key, axis=0, return_inverse=True)
         index = index.ravel()
-    m = X_u.shape[0]
+    m = key_u.shape[0]
     exposure = np.zeros((m, pp.n_intervals))
     events = np.zeros((m, pp.n_intervals))
     np.add.at(exposure, index, pp.exposure)
     np.add.at(events, index, pp.event_matrix)
     return PatternStats(
-        X=X_u, exposure=exposure, events=events, count=np.bincount(index, minlength=m), index=index
+        X=key_u[:, : X.shape[1]],
+        exposure=exposure,
+        events=events,
+        count=np.bincount(index, minlength=m),
+        index=index,
+        groups=key_u[:, X.shape[1] :].astype(np.int64),
     )

@@ -1,47 +1,50 @@
 """Building the piecewise-exponential (PEM) survival model in PyMC.
 
-The hazard of subject ``i`` in interval ``j`` is ``lambda_j exp(x_i' beta)``. The likelihood
-is written in its compact exact form through sufficient statistics (see ``pem_math``): events
-per interval ``d``, ``s = sum_i delta_i x_i`` and ``S_j(beta) = exp(X_u beta) @ E_u`` over the
-unique covariate patterns. It is one ``pm.Potential`` named ``"loglik"``, identical to the
-long-format Poisson likelihood up to a constant, and costs O(patterns x intervals) per
-gradient instead of O(subjects x intervals) rows.
+The hazard of row ``i`` in interval ``j`` is ``lambda[s_i, j] exp(eta_ij)`` with
+``eta_ij = x_i' beta + sum_k x_ik dev[k, j] + b[c_i]`` (see :mod:`necc_bayes.survival.likelihood`
+for the notation: strata ``s``, time-varying deviations ``dev``, cluster frailties ``b``; each
+part is absent unless the model has it). The likelihood is written in its compact exact form
+through sufficient statistics over the unique patterns: one ``pm.Potential`` named
+``"loglik"``, identical to the long-format Poisson likelihood up to a constant, costing
+O(patterns x intervals) per gradient instead of O(rows x intervals).
+
+Priors build themselves (:mod:`necc_bayes.spec.priors`): each coefficient family creates the
+variables of all its terms, each group its own, the SD priors the frailty and smoothing scales.
 
 Baselines
 ---------
-* ``GammaBaseline(marginalize=True)`` (default): ``lambda_j ~ Gamma(a, b)`` integrated out
-  exactly; only coefficient-level parameters are sampled. ``lambda_j`` is drawn after sampling
-  from ``Gamma(a + d_j, b + S_j(beta))`` (``sampling.py``).
-* ``GammaBaseline(marginalize=False)``: ``baseline_hazard ~ Gamma(a, b)`` sampled (log
-  transform). Kept for comparison: with vague priors and intervals without events it mixes
-  badly without divergences (issue 11).
-* ``RandomWalkBaseline``: non-centred Gaussian random walk on ``log lambda_j``.
+* gamma families (``GammaProcessBaseline`` default, ``GammaBaseline``) with
+  ``marginalize=True``: ``lambda_sj ~ Gamma(a_j, b_j)`` integrated out exactly, per stratum;
+  only coefficient-level parameters are sampled; the rates are drawn after sampling from
+  ``Gamma(a_j + d_sj, b_j + S_sj)`` (``sampling.py``).
+* gamma families with ``marginalize=False``: ``baseline_hazard ~ Gamma(a_j, b_j)`` sampled.
+  Kept for comparison: with vague priors and intervals without events it mixes badly
+  without divergences (issue 11).
+* ``RandomWalkBaseline``: non-centred Brownian motion on ``log lambda`` at the interval
+  midpoints, one walk per stratum sharing ``baseline_sigma``.
 
 Names in the model
 ------------------
 ``pm.Data`` containers (change them with ``pm.set_data`` to re-sample one compiled model):
 
-* data: ``X_u`` (pattern, term), ``E_u`` (pattern, interval), ``d`` (interval), ``s`` (term);
-* normal terms: ``normal_mu``, ``normal_sigma`` (term_normal);
-* Student-t terms: ``student_t_nu``, ``student_t_mu``, ``student_t_sigma`` (term_student_t);
-* horseshoe: ``hs_global_scale``, ``hs_slab_scale``, ``hs_slab_df``;
-* group ``g``: ``group{g}_mu_sigma``, ``group{g}_tau_sigma`` (hierarchical) or
-  ``group{g}_sigma`` (monotonic);
-* gamma baseline: ``baseline_alpha``, ``baseline_beta``;
-* random walk: ``rw_init_mu``, ``rw_init_sigma``, ``rw_sigma_scale``.
+* data: ``X_u`` (pattern, term), ``E_u`` (pattern, interval), ``d`` (interval, or stratum x
+  interval), ``s`` (term); with strata ``stratum_onehot`` (stratum, pattern); with a frailty
+  ``cluster_u`` (pattern) and ``events_cluster`` (cluster); with time-varying terms
+  ``s_interval_tv`` (term_tv, interval) and ``tv_step_scale`` (tv_step);
+* the hyperparameters each prior family declares (``normal_mu``, ``normal_sigma``, ...);
+* gamma baseline: ``baseline_alpha``, ``baseline_beta`` (interval);
+* random walk: ``rw_init_mu``, ``rw_init_sigma``, ``rw_sigma_scale``, ``rw_step_scale``.
 
-Random variables: ``log_hr_normal``, ``log_hr_student_t``; ``hs_z``, ``hs_tau``, ``hs_lambda``,
-``hs_c2``; ``group{g}_mu``, ``group{g}_tau``, ``group{g}_z`` (hierarchical) or
-``group{g}_total``, ``group{g}_zeta`` (monotonic); ``baseline_hazard`` (unmarginalised
-gamma) or ``baseline_z0``, ``baseline_z``, ``baseline_sigma`` (random walk; ``baseline_z`` has dims
-``baseline_step``, the intervals after the first). Deterministics:
-``log_hr``, ``hr`` (term) and, for the random walk, ``baseline_hazard`` (interval).
+Random variables: those of the prior families; ``baseline_hazard`` (unmarginalised gamma) or
+``baseline_z0``, ``baseline_z``, ``baseline_sigma`` (random walk); ``frailty_sd``,
+``frailty_z``; ``tv_sd``, ``tv_z``. Deterministics: ``log_hr``, ``hr`` (term); ``frailty``
+(cluster); ``log_hr_dev`` (term_tv, interval); for the random walk ``baseline_hazard``.
 """
 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pymc as pm
@@ -49,16 +52,18 @@ import pytensor.tensor as pt
 
 from necc_bayes.errors import SparseDataWarning
 from necc_bayes.spec.priors import (
+    COEFFICIENT_FAMILIES,
+    CoefficientPrior,
     GammaBaseline,
-    HierarchicalGroup,
-    HorseshoePrior,
-    MonotonicGroup,
-    NormalPrior,
+    GammaProcessBaseline,
+    GroupPrior,
     RandomWalkBaseline,
-    StudentTPrior,
+    SDPrior,
 )
 from necc_bayes.survival.intervals import PersonPeriod, default_n_intervals
 from necc_bayes.survival.likelihood import SufficientStats, sufficient_stats
+
+BaselineFamily = GammaProcessBaseline | GammaBaseline | RandomWalkBaseline
 
 
 @dataclass(frozen=True)
@@ -72,19 +77,34 @@ class PEMInputs:
     terms : list of str
         The ``p`` term names (coordinate ``term``).
     pp : PersonPeriod
-        Expansion of the same ``n`` subjects.
+        Expansion of the same ``n`` rows (subjects, or ``(start, stop]`` pieces).
     ids : ndarray, optional
-        Subject ids (coordinate ``subject``); ``1..n`` when absent.
+        Row ids (coordinate ``subject``); ``1..n`` when absent.
+    strata : ndarray of int, shape (n,), optional
+        Stratum code of each row (``0 .. S-1``; a baseline per stratum).
+    strata_labels : list of str
+        Names of the strata (coordinate ``stratum``).
+    clusters : ndarray of int, shape (n,), optional
+        Cluster code of each row (``0 .. C-1``; a shared frailty per cluster).
+    cluster_labels : list of str
+        Names of the clusters (coordinate ``cluster``).
+    time_varying : tuple of str
+        Terms with one log-HR per interval (``log_hr + log_hr_dev[:, j]``).
     """
 
     X: np.ndarray
     terms: list[str]
     pp: PersonPeriod
     ids: np.ndarray | None = None
+    strata: np.ndarray | None = None
+    strata_labels: list[str] = field(default_factory=list)
+    clusters: np.ndarray | None = None
+    cluster_labels: list[str] = field(default_factory=list)
+    time_varying: tuple[str, ...] = ()
 
     @property
     def subject_ids(self) -> np.ndarray:
-        """Subject ids, ``1..n`` if none were given."""
+        """Row ids, ``1..n`` if none were given."""
         n = self.X.shape[0]
         return np.arange(1, n + 1) if self.ids is None else np.asarray(self.ids)
 
@@ -92,6 +112,22 @@ class PEMInputs:
     def time(self) -> np.ndarray:
         """Follow-up (stop) time of each row: its entry plus its exposure (``pp.stop``)."""
         return self.pp.stop
+
+    @property
+    def tv_index(self) -> np.ndarray:
+        """Columns of ``X`` that are time-varying."""
+        return np.array([self.terms.index(t) for t in self.time_varying], dtype=np.int64)
+
+    def stats(self) -> SufficientStats:
+        """The sufficient statistics of these inputs."""
+        return sufficient_stats(
+            np.asarray(self.X, dtype=float),
+            self.pp,
+            strata=self.strata,
+            n_strata=len(self.strata_labels) or None,
+            clusters=self.clusters,
+            n_clusters=len(self.cluster_labels) or None,
+        )
 
 
 @dataclass(frozen=True)
@@ -102,15 +138,22 @@ class PEMPriors:
     ----------
     coefficients : dict
         One prior per term that is not in a group.
-    groups : list of HierarchicalGroup
-        Disjoint sets of partially pooled terms.
-    baseline : GammaBaseline or RandomWalkBaseline
-        Baseline prior with every parameter numeric (see ``priors.resolve_baseline``).
+    groups : list
+        Disjoint sets of jointly modelled terms (hierarchical, monotonic).
+    baseline : GammaProcessBaseline, GammaBaseline or RandomWalkBaseline
+        Baseline prior with every parameter numeric (``prior.resolve``).
+    frailty_sd : ExponentialSD or HalfNormalSD, optional
+        Prior of the frailty SD (models with clusters).
+    tv_sd : ExponentialSD or HalfNormalSD, optional
+        Prior of the smoothing scale of the time-varying deviations, per square root of the
+        time unit (models with time-varying terms).
     """
 
-    coefficients: dict[str, NormalPrior | StudentTPrior | HorseshoePrior]
-    groups: list[HierarchicalGroup | MonotonicGroup]
-    baseline: GammaBaseline | RandomWalkBaseline
+    coefficients: dict[str, CoefficientPrior]
+    groups: list[GroupPrior]
+    baseline: BaselineFamily
+    frailty_sd: SDPrior | None = None
+    tv_sd: SDPrior | None = None
 
 
 def interval_labels(pp: PersonPeriod) -> list[str]:
@@ -155,10 +198,6 @@ def sparse_interval_messages(pp: PersonPeriod) -> list[str]:
     return out
 
 
-def _coef_data(name: str, values: list[float], dims: str) -> pt.TensorVariable:
-    return pm.Data(name, np.asarray(values, dtype=float), dims=dims)
-
-
 def _log_hr(inputs: PEMInputs, priors: PEMPriors) -> pt.TensorVariable:
     """Add the coefficient priors to the current model; return ``log_hr`` in term order."""
     terms = list(inputs.terms)
@@ -169,50 +208,13 @@ def _log_hr(inputs: PEMInputs, priors: PEMPriors) -> pt.TensorVariable:
             f"every term needs exactly one prior (coefficients or one group); terms {terms}, "
             f"coefficient priors {sorted(priors.coefficients)}, grouped {grouped}"
         )
-    model = pm.modelcontext(None)
     pieces: list[tuple[list[str], pt.TensorVariable]] = []
-    by_family: dict[str, list[str]] = {"normal": [], "student_t": [], "horseshoe": []}
-    for t in terms:
-        if t in priors.coefficients:
-            by_family[priors.coefficients[t].dist].append(t)
-
-    if names := by_family["normal"]:
-        model.add_coord("term_normal", names)
-        ps = [priors.coefficients[t] for t in names]
-        mu = _coef_data("normal_mu", [p.mu for p in ps], "term_normal")  # type: ignore[union-attr]
-        sd = _coef_data("normal_sigma", [p.sigma for p in ps], "term_normal")  # type: ignore[union-attr]
-        pieces.append((names, pm.Normal("log_hr_normal", mu, sd, dims="term_normal")))
-
-    if names := by_family["student_t"]:
-        model.add_coord("term_student_t", names)
-        ts = [priors.coefficients[t] for t in names]
-        nu = _coef_data("student_t_nu", [p.nu for p in ts], "term_student_t")  # type: ignore[union-attr]
-        mu = _coef_data("student_t_mu", [p.mu for p in ts], "term_student_t")  # type: ignore[union-attr]
-        sd = _coef_data("student_t_sigma", [p.sigma for p in ts], "term_student_t")  # type: ignore[union-attr]
-        pieces.append(
-            (names, pm.StudentT("log_hr_student_t", nu=nu, mu=mu, sigma=sd, dims="term_student_t"))
-        )
-
-    if names := by_family["horseshoe"]:
-        pieces.append((names, _horseshoe(names, [priors.coefficients[t] for t in names])))
-
+    for family in COEFFICIENT_FAMILIES:
+        names = [t for t in terms if type(priors.coefficients.get(t)) is family]
+        if names:
+            pieces.append((names, family.build(names, [priors.coefficients[t] for t in names])))
     for g, group in enumerate(priors.groups):
-        dim = f"group{g}_term"
-        model.add_coord(dim, group.terms)
-        if isinstance(group, MonotonicGroup):
-            sigma = pm.Data(f"group{g}_sigma", float(group.sigma))
-            total = pm.Normal(f"group{g}_total", 0.0, sigma)
-            conc = np.full(len(group.terms), float(group.concentration))
-            zeta = pm.Dirichlet(f"group{g}_zeta", a=conc, dims=dim)
-            pieces.append((list(group.terms), total * zeta))
-            continue
-        mu_sigma = pm.Data(f"group{g}_mu_sigma", float(group.mu_sigma))
-        tau_sigma = pm.Data(f"group{g}_tau_sigma", float(group.tau_sigma))
-        mu = pm.Normal(f"group{g}_mu", 0.0, mu_sigma)
-        tau = pm.HalfNormal(f"group{g}_tau", tau_sigma)
-        z = pm.Normal(f"group{g}_z", 0.0, 1.0, dims=dim)
-        pieces.append((list(group.terms), mu + tau * z))
-
+        pieces.append((list(group.terms), group.build(g)))
     if not pieces:
         return pm.Deterministic("log_hr", pt.zeros((0,)), dims="term")
     order = [t for names, _ in pieces for t in names]
@@ -221,32 +223,61 @@ def _log_hr(inputs: PEMInputs, priors: PEMPriors) -> pt.TensorVariable:
     return pm.Deterministic("log_hr", stacked[perm], dims="term")
 
 
-def _horseshoe(names: list[str], hs: list) -> pt.TensorVariable:
-    """Regularised horseshoe (Piironen & Vehtari 2017), non-centred, shared by ``names``."""
-    first: HorseshoePrior = hs[0]
-    if any(h != first for h in hs):
-        raise ValueError(
-            f"the horseshoe is shared by terms {names}: they must use the same "
-            f"global_scale, slab_scale and slab_df, got {[str(h) for h in hs]}"
-        )
-    pm.modelcontext(None).add_coord("term_horseshoe", names)
-    global_scale = pm.Data("hs_global_scale", float(first.global_scale))
-    slab_scale = pm.Data("hs_slab_scale", float(first.slab_scale))
-    slab_df = pm.Data("hs_slab_df", float(first.slab_df))
-    tau = pm.HalfStudentT("hs_tau", nu=1.0, sigma=global_scale)
-    lam = pm.HalfCauchy("hs_lambda", beta=1.0, dims="term_horseshoe")
-    c2 = pm.InverseGamma("hs_c2", alpha=slab_df / 2.0, beta=slab_df * slab_scale**2 / 2.0)
-    z = pm.Normal("hs_z", 0.0, 1.0, dims="term_horseshoe")
-    lam_tilde = pt.sqrt(c2 * lam**2 / (c2 + tau**2 * lam**2))
-    return z * tau * lam_tilde
+def _frailty(inputs: PEMInputs, priors: PEMPriors) -> pt.TensorVariable:
+    """``frailty[c] = frailty_sd * frailty_z[c]`` (log-frailty, non-centred)."""
+    if priors.frailty_sd is None:
+        raise ValueError("a model with clusters needs PEMPriors.frailty_sd")
+    sd = priors.frailty_sd.build("frailty_sd")
+    z = pm.Normal("frailty_z", 0.0, 1.0, dims="cluster")
+    return pm.Deterministic("frailty", sd * z, dims="cluster")
 
 
-def _data_stats(stats: SufficientStats) -> tuple[pt.TensorVariable, ...]:
-    X_u = pm.Data("X_u", stats.X_u, dims=("pattern", "term"))
-    E_u = pm.Data("E_u", stats.E_u, dims=("pattern", "interval"))
-    d = pm.Data("d", stats.d, dims="interval")
-    s = pm.Data("s", stats.s, dims="term")
-    return X_u, E_u, d, s
+def _time_varying(inputs: PEMInputs, priors: PEMPriors) -> pt.TensorVariable:
+    """Per-interval deviations ``log_hr_dev`` (term_tv, interval) of the time-varying terms.
+
+    A Brownian motion in time seen at the interval midpoints, started at 0 in the first
+    interval: ``dev[k, 0] = 0``, ``dev[k, j] - dev[k, j-1] ~ Normal(0, tv_sd^2 (m_j - m_{j-1}))``
+    (non-centred, one ``tv_sd`` per term), so ``log_hr`` is the log-HR of the first interval.
+    """
+    if priors.tv_sd is None:
+        raise ValueError("a model with time-varying terms needs PEMPriors.tv_sd")
+    model = pm.modelcontext(None)
+    pp = inputs.pp
+    model.add_coord("term_tv", list(inputs.time_varying))
+    model.add_coord("tv_step", interval_labels(pp)[1:])
+    scale = pm.Data("tv_step_scale", RandomWalkBaseline.step_scale(pp.widths), dims="tv_step")
+    sd = priors.tv_sd.build("tv_sd")
+    z = pm.Normal("tv_z", 0.0, 1.0, dims=("term_tv", "tv_step"))
+    steps = pt.cumsum(sd * z * scale[None, :], axis=1)
+    dev = pt.concatenate([pt.zeros((len(inputs.time_varying), 1)), steps], axis=1)
+    return pm.Deterministic("log_hr_dev", dev, dims=("term_tv", "interval"))
+
+
+def _baseline_dims(stats: SufficientStats) -> tuple[str, ...]:
+    return ("stratum", "interval") if stats.stratified else ("interval",)
+
+
+def _random_walk(
+    base: RandomWalkBaseline, pp: PersonPeriod, stats: SufficientStats
+) -> pt.TensorVariable:
+    """``log lambda`` of the Brownian-motion baseline, shape (J,) or (S, J)."""
+    model = pm.modelcontext(None)
+    init_mu = pm.Data("rw_init_mu", float(base.init_mu))
+    init_sigma = pm.Data("rw_init_sigma", float(base.init_sigma))
+    sigma_scale = pm.Data("rw_sigma_scale", float(base.sigma_scale))
+    model.add_coord("baseline_step", interval_labels(pp)[1:])
+    scale = pm.Data("rw_step_scale", base.step_scale(pp.widths), dims="baseline_step")
+    sigma = pm.HalfNormal("baseline_sigma", sigma_scale)
+    if stats.stratified:
+        z0 = pm.Normal("baseline_z0", 0.0, 1.0, dims="stratum")
+        steps = pm.Normal("baseline_z", 0.0, 1.0, dims=("stratum", "baseline_step"))
+        walk = pt.cumsum(sigma * scale[None, :] * steps, axis=1)
+        zeros = pt.zeros((stats.n_strata, 1))
+        return init_mu + init_sigma * z0[:, None] + pt.concatenate([zeros, walk], axis=1)
+    z0 = pm.Normal("baseline_z0", 0.0, 1.0)
+    steps = pm.Normal("baseline_z", 0.0, 1.0, dims="baseline_step")
+    walk = pt.cumsum(sigma * scale * steps)
+    return init_mu + init_sigma * z0 + pt.concatenate([pt.zeros((1,)), walk])
 
 
 def build_model(inputs: PEMInputs, priors: PEMPriors, *, warn: bool = True) -> pm.Model:
@@ -255,9 +286,10 @@ def build_model(inputs: PEMInputs, priors: PEMPriors, *, warn: bool = True) -> p
     Parameters
     ----------
     inputs : PEMInputs
-        Design matrix, term names, person-period expansion and subject ids.
+        Design matrix, term names, person-period expansion, ids, and the optional strata,
+        clusters and time-varying terms.
     priors : PEMPriors
-        Resolved coefficient, group and baseline priors.
+        Resolved coefficient, group, baseline, frailty and smoothing priors.
     warn : bool
         Emit a :class:`~necc_bayes.errors.SparseDataWarning` naming every interval with no
         events (see :func:`sparse_interval_messages`).
@@ -265,8 +297,9 @@ def build_model(inputs: PEMInputs, priors: PEMPriors, *, warn: bool = True) -> p
     Returns
     -------
     pymc.Model
-        A fresh model (nothing is sampled). Coordinates ``term``, ``interval``, ``subject``
-        and ``pattern``; names as listed in the module docstring.
+        A fresh model (nothing is sampled). Coordinates ``term``, ``interval``, ``subject``,
+        ``pattern`` (and ``stratum``, ``cluster``, ``term_tv`` when used); names as listed in
+        the module docstring.
     """
     X = np.asarray(inputs.X, dtype=float)
     if X.ndim != 2 or X.shape[1] != len(inputs.terms):
@@ -276,47 +309,130 @@ def build_model(inputs: PEMInputs, priors: PEMPriors, *, warn: bool = True) -> p
         raise ValueError(f"X has {X.shape[0]} rows, the expansion {pp.exposure.shape[0]}")
     if warn and (msgs := sparse_interval_messages(pp)):
         warnings.warn("\n".join(msgs), SparseDataWarning, stacklevel=2)
-    stats = sufficient_stats(X, pp)
-    coords = {
+    stats = inputs.stats()
+    coords: dict[str, object] = {
         "term": list(inputs.terms),
         "interval": interval_labels(pp),
         "subject": inputs.subject_ids,
         "pattern": np.arange(stats.X_u.shape[0]),
     }
+    if stats.stratified:
+        coords["stratum"] = list(inputs.strata_labels)
+    if inputs.clusters is not None:
+        coords["cluster"] = list(inputs.cluster_labels)
+    bdims = _baseline_dims(stats)
     baseline = priors.baseline
     with pm.Model(coords=coords) as model:
-        X_u, E_u, d, s = _data_stats(stats)
+        X_u = pm.Data("X_u", stats.X_u, dims=("pattern", "term"))
+        E_u = pm.Data("E_u", stats.E_u, dims=("pattern", "interval"))
+        d = pm.Data("d", stats.d_strata if stats.stratified else stats.d, dims=bdims)
+        s = pm.Data("s", stats.s, dims="term")
         log_hr = _log_hr(inputs, priors)
         pm.Deterministic("hr", pt.exp(log_hr), dims="term")
-        S = pt.exp(pt.dot(X_u, log_hr)) @ E_u  # (interval,)
+        eta = pt.dot(X_u, log_hr)  # (pattern,)
         linear = pt.dot(log_hr, s)
-        if isinstance(baseline, GammaBaseline):
-            a = pm.Data("baseline_alpha", float(baseline.alpha))
-            b = pm.Data("baseline_beta", float(baseline.beta))
+        if inputs.clusters is not None:
+            cluster_u = pm.Data("cluster_u", stats.cluster_u, dims="pattern")
+            events_c = pm.Data("events_cluster", stats.events_cluster, dims="cluster")
+            b = _frailty(inputs, priors)
+            eta = eta + b[cluster_u]
+            linear = linear + pt.dot(b, events_c)
+        weight = pt.exp(eta)[:, None] * E_u  # (pattern, interval)
+        if inputs.time_varying:
+            dev = _time_varying(inputs, priors)
+            tv = inputs.tv_index
+            s_tv = pm.Data("s_interval_tv", stats.s_interval[tv], dims=("term_tv", "interval"))
+            weight = weight * pt.exp(pt.dot(X_u[:, tv], dev))
+            linear = linear + pt.sum(dev * s_tv)
+        if stats.stratified:
+            onehot = pm.Data("stratum_onehot", stats.stratum_onehot, dims=("stratum", "pattern"))
+            S = pt.dot(onehot, weight)  # (stratum, interval)
+        elif inputs.clusters is None and not inputs.time_varying:
+            S = pt.exp(pt.dot(X_u, log_hr)) @ E_u  # (interval,): the original, cheapest form
+        else:
+            S = pt.sum(weight, axis=0)
+        if isinstance(baseline, GammaBaseline | GammaProcessBaseline):
+            a_j, b_j = baseline.shape_rate(pp.widths)
+            a = pm.Data("baseline_alpha", a_j, dims="interval")
+            b = pm.Data("baseline_beta", b_j, dims="interval")
             if baseline.marginalize:
                 terms = a * pt.log(b) - pt.gammaln(a) + pt.gammaln(a + d) - (a + d) * pt.log(b + S)
                 pm.Potential("loglik", pt.sum(terms) + linear)
             else:
-                lam = pm.Gamma("baseline_hazard", alpha=a, beta=b, dims="interval")
+                lam = pm.Gamma("baseline_hazard", alpha=a, beta=b, dims=bdims)
                 pm.Potential("loglik", pt.sum(d * pt.log(lam)) + linear - pt.sum(lam * S))
         else:
-            init_mu = pm.Data("rw_init_mu", float(baseline.init_mu))
-            init_sigma = pm.Data("rw_init_sigma", float(baseline.init_sigma))
-            sigma_scale = pm.Data("rw_sigma_scale", float(baseline.sigma_scale))
-            z0 = pm.Normal("baseline_z0", 0.0, 1.0)
-            sigma = pm.HalfNormal("baseline_sigma", sigma_scale)
-            model.add_coord("baseline_step", interval_labels(pp)[1:])
-            steps = pm.Normal("baseline_z", 0.0, 1.0, dims="baseline_step")
-            log_lam = (
-                init_mu
-                + init_sigma * z0
-                + pt.concatenate([pt.zeros((1,)), pt.cumsum(sigma * steps)])
-            )
-            lam = pm.Deterministic("baseline_hazard", pt.exp(log_lam), dims="interval")
+            log_lam = _random_walk(baseline, pp, stats)
+            lam = pm.Deterministic("baseline_hazard", pt.exp(log_lam), dims=bdims)
             pm.Potential("loglik", pt.sum(d * log_lam) + linear - pt.sum(lam * S))
     return model
 
 
 def is_marginalized(priors: PEMPriors) -> bool:
     """Return True when the baseline is integrated out (drawn after sampling)."""
-    return isinstance(priors.baseline, GammaBaseline) and priors.baseline.marginalize
+    base = priors.baseline
+    return isinstance(base, GammaBaseline | GammaProcessBaseline) and base.marginalize
+
+
+@dataclass(frozen=True)
+class PriorSample:
+    """Joint prior draws of a model's parameters (numpy), from each prior's ``sample``.
+
+    Attributes
+    ----------
+    log_hr : ndarray, shape (size, p)
+        Log hazard ratios in term order.
+    baseline : ndarray, shape (size, J) or (size, S, J)
+        Baseline rates (a stratum axis when stratified).
+    frailty : ndarray, shape (size, C), or None
+        Log-frailties of the clusters.
+    frailty_sd : ndarray, shape (size,), or None
+        Their standard deviation.
+    dev : ndarray, shape (size, q, J), or None
+        Per-interval deviations of the time-varying terms.
+    """
+
+    log_hr: np.ndarray
+    baseline: np.ndarray
+    frailty: np.ndarray | None = None
+    frailty_sd: np.ndarray | None = None
+    dev: np.ndarray | None = None
+
+
+def sample_prior(
+    inputs: PEMInputs, priors: PEMPriors, rng: np.random.Generator, size: int
+) -> PriorSample:
+    """Draw ``size`` joint draws from the priors of :func:`build_model`, in numpy.
+
+    The numpy mirror of the model, family by family (simulation-based calibration is the
+    check that the two agree): used by SBC and the prior predictive check.
+    """
+    terms = list(inputs.terms)
+    beta = np.zeros((size, len(terms)))
+    for family in COEFFICIENT_FAMILIES:
+        names = [t for t in terms if type(priors.coefficients.get(t)) is family]
+        if names:
+            draws = family.sample([priors.coefficients[t] for t in names], rng, size)
+            beta[:, [terms.index(t) for t in names]] = draws
+    for group in priors.groups:
+        beta[:, [terms.index(t) for t in group.terms]] = group.sample(rng, size)
+    widths = inputs.pp.widths
+    n_strata = len(inputs.strata_labels) if inputs.strata is not None else 1
+    lam = np.stack([priors.baseline.sample(rng, size, widths) for _ in range(n_strata)], axis=1)
+    frailty = frailty_sd = dev = None
+    if inputs.clusters is not None and priors.frailty_sd is not None:
+        frailty_sd = priors.frailty_sd.sample(rng, size)
+        frailty = frailty_sd[:, None] * rng.standard_normal((size, len(inputs.cluster_labels)))
+    if inputs.time_varying and priors.tv_sd is not None:
+        q = len(inputs.time_varying)
+        scale = RandomWalkBaseline.step_scale(widths)
+        sd = np.stack([priors.tv_sd.sample(rng, size) for _ in range(q)], axis=1)
+        steps = np.cumsum(sd[:, :, None] * scale * rng.standard_normal((size, q, scale.size)), 2)
+        dev = np.concatenate([np.zeros((size, q, 1)), steps], axis=2)
+    return PriorSample(
+        log_hr=beta,
+        baseline=lam if n_strata > 1 else lam[:, 0, :],
+        frailty=frailty,
+        frailty_sd=frailty_sd,
+        dev=dev,
+    )

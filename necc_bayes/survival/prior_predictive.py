@@ -1,11 +1,8 @@
 """Prior predictive check: what the priors alone imply for survival.
 
-Draws come from the model's priors before the likelihood is seen: log hazard ratios (and any
-hyperparameters) by ``pymc.sample_prior_predictive`` on the model of
-``piecewise_exponential.build_model`` (its likelihood is a ``pm.Potential``, which prior
-sampling ignores — exactly what is wanted here). With the marginalised gamma baseline the
-rates are not model variables, so ``lambda_j ~ Gamma(alpha, beta)`` is drawn directly; with
-the random-walk or unmarginalised gamma baseline ``baseline_hazard`` comes from the model.
+Draws come from the model's priors before the likelihood is seen, from each prior family's
+own numpy sampler (:func:`necc_bayes.survival.model.sample_prior`, the mirror of the PyMC
+model that simulation-based calibration checks).
 
 The baseline prior is the *resolved* one: its ``"auto"`` parameters were set from the data's
 crude event rate (``priors.resolve_baseline``), which is the prior the fit used.
@@ -18,16 +15,16 @@ ever dies", which is rarely what was meant.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import pymc as pm
 
-from necc_bayes.spec.priors import GammaBaseline
 from necc_bayes.survival.curves import Profile, cumulative_hazard
-from necc_bayes.survival.model import PEMInputs, PEMPriors, build_model, is_marginalized
+from necc_bayes.survival.model import PEMInputs, PEMPriors, sample_prior
+
+PRIOR_STREAM = 2
+"""Second entry of the seed sequence of the prior draws (1 is the baseline's posterior draws)."""
 
 
 @dataclass(frozen=True)
@@ -69,23 +66,8 @@ def draw_prior(
     -------
     PriorDraws
     """
-    model = build_model(inputs, priors, warn=False)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*Potentials.*", category=UserWarning)
-        tree = pm.sample_prior_predictive(draws=draws, model=model, random_seed=seed)
-    prior = tree["prior"]
-    log_hr = prior["log_hr"].stack(s=("chain", "draw")).transpose("s", "term").to_numpy()
-    J = inputs.pp.n_intervals
-    if is_marginalized(priors):
-        base = priors.baseline
-        assert isinstance(base, GammaBaseline)
-        rng = np.random.default_rng([seed, 1])
-        lam = rng.gamma(float(base.alpha), 1.0 / float(base.beta), size=(draws, J))
-    else:
-        lam = (
-            prior["baseline_hazard"].stack(s=("chain", "draw")).transpose("s", "interval")
-        ).to_numpy()
-    return PriorDraws(lam=lam, log_hr=log_hr.reshape(draws, -1), bounds=inputs.pp.bounds)
+    sample = sample_prior(inputs, priors, np.random.default_rng([int(seed), PRIOR_STREAM]), draws)
+    return PriorDraws(lam=sample.baseline, log_hr=sample.log_hr, bounds=inputs.pp.bounds)
 
 
 def prior_survival_table(

@@ -32,14 +32,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Hashable
-from dataclasses import dataclass
 
 import numpy as np
 import pymc as pm
 import xarray as xr
 from pytensor.compile.sharedvalue import SharedVariable
 
-from necc_bayes.spec.priors import GammaBaseline
+from necc_bayes.spec.settings import SamplerSettings
 from necc_bayes.survival.model import (
     PEMInputs,
     PEMPriors,
@@ -47,7 +46,12 @@ from necc_bayes.survival.model import (
     interval_labels,
     is_marginalized,
 )
-from necc_bayes.survival.sampling import add_posterior_quantities, provenance_attrs
+from necc_bayes.survival.sampling import (
+    add_baseline_draws,
+    add_posterior_quantities,
+    resolve_settings,
+    settings_attrs,
+)
 
 _COMPILATIONS = 0
 _COUNTER_LOCK = threading.Lock()
@@ -65,27 +69,6 @@ def _count_compilation() -> None:
     global _COMPILATIONS
     with _COUNTER_LOCK:
         _COMPILATIONS += 1
-
-
-@dataclass(frozen=True)
-class SamplerSettings:
-    """NUTS settings of a refit.
-
-    Attributes
-    ----------
-    draws, tune, chains : int
-        Draws and warm-up steps per chain, number of chains.
-    target_accept : float
-        Target acceptance rate.
-    cores : int or None
-        Chains sampled in parallel (nutpie's default, all CPUs, when None).
-    """
-
-    draws: int = 1000
-    tune: int = 1000
-    chains: int = 4
-    target_accept: float = 0.9
-    cores: int | None = None
 
 
 def nutpie_seed(seed: int, chains: int) -> int:
@@ -113,8 +96,11 @@ def structure_key(inputs: PEMInputs, priors: PEMPriors) -> Hashable:
     -------
     tuple
         Number of terms, the prior family of each term (or its group), the group sizes, the
-        baseline family and whether it is marginalised, and the number of intervals when the
-        baseline rates are sampled (``None`` otherwise: then ``J`` is free data).
+        baseline family and whether it is marginalised, the number of intervals when some
+        per-interval quantity is sampled (rates, time-varying deviations; ``None`` otherwise:
+        then ``J`` is free data), whether the baseline is stratified (and the number of strata
+        when their rates are sampled), the number of clusters and the frailty-SD family, and
+        the time-varying terms with their smoothing-SD family.
     """
     group_of = {t: g for g, grp in enumerate(priors.groups) for t in grp.terms}
     families = tuple(
@@ -123,14 +109,20 @@ def structure_key(inputs: PEMInputs, priors: PEMPriors) -> Hashable:
     )
     base = priors.baseline
     marginal = is_marginalized(priors)
-    n_intervals = None if marginal else inputs.pp.n_intervals
+    sampled_rates = not marginal or bool(inputs.time_varying)
+    n_strata = len(inputs.strata_labels) if inputs.strata is not None else 0
     return (
         len(inputs.terms),
         families,
         tuple(len(g.terms) for g in priors.groups),
         base.dist,
         marginal,
-        n_intervals,
+        None if not sampled_rates else inputs.pp.n_intervals,
+        n_strata if (n_strata and not marginal) else bool(n_strata),
+        None if inputs.clusters is None else len(inputs.cluster_labels),
+        None if priors.frailty_sd is None else priors.frailty_sd.dist,
+        tuple(inputs.terms.index(t) for t in inputs.time_varying),
+        None if priors.tv_sd is None else priors.tv_sd.dist,
     )
 
 
@@ -201,7 +193,7 @@ class RefitModel:
         inputs: PEMInputs,
         priors: PEMPriors,
         *,
-        seed: int,
+        seed: int | None = None,
         settings: SamplerSettings | None = None,
         progressbar: bool = False,
         post_process: bool = True,
@@ -212,17 +204,21 @@ class RefitModel:
         ----------
         inputs, priors : PEMInputs, PEMPriors
             Data and priors of this refit (same structure as the compiled model).
-        seed : int
-            Sampler seed (also seeds the conditional baseline draws).
+        seed : int, optional
+            Sampler seed (also seeds the conditional baseline draws); ``settings.seed`` when
+            absent.
         settings : SamplerSettings, optional
-            NUTS settings (defaults of :class:`SamplerSettings`).
+            NUTS settings (the spec's ``[sampler]`` section; defaults when absent).
+            ``target_accept = None`` resolves to the model's default, as in
+            :func:`~necc_bayes.survival.sampling.sample_posterior`. With
+            ``sampler = "pymc"`` the PyMC model (kept in step with the compiled one) is
+            sampled by PyMC's NUTS, which compiles its own function each time.
         progressbar : bool
-            Show nutpie's progress bar.
+            Show the sampler's progress bar.
         post_process : bool
             Add the groups :func:`~necc_bayes.survival.sampling.add_posterior_quantities` adds
-            (needed
-            by the summaries). Without it only ``posterior`` (with ``baseline_hazard``) and
-            ``sample_stats`` are returned (cheaper, for simulation-based calibration).
+            (needed by the summaries). Without it only ``posterior`` (with
+            ``baseline_hazard``) and ``sample_stats`` are returned (cheaper, for SBC).
 
         Returns
         -------
@@ -230,48 +226,60 @@ class RefitModel:
             As :func:`~necc_bayes.survival.sampling.sample_posterior` returns, with
             ``attrs["refit_compilations"]`` (compilations in this process so far).
         """
-        import nutpie
-
-        s = settings or SamplerSettings()
+        s = resolve_settings(settings or SamplerSettings(), priors)
+        if seed is not None:
+            s = s.model_copy(update={"seed": int(seed)})
         values = self.values_for(inputs, priors)
         with self._lock:
             # the PyMC model is kept in step with the compiled one: its initial-point function
             # and the log-prior computed after sampling read the same values
             for name, value in values.items():
                 self.model[name].set_value(value)
-            compiled = self.compiled.with_data(**values)
-            idata = nutpie.sample(
-                compiled,
-                draws=s.draws,
-                tune=s.tune,
-                chains=s.chains,
-                cores=s.cores,
-                seed=nutpie_seed(seed, s.chains),
-                target_accept=s.target_accept,
-                progress_bar=progressbar,
-                save_warmup=False,
-            )
+            idata = self._run_nuts(values, s, progressbar)
             old_terms = [str(t) for t in self.model.coords["term"]]
             idata = _relabel(idata, inputs, old_terms)
             if post_process:
-                idata = add_posterior_quantities(idata, self.model, inputs, priors, seed=seed)
+                idata = add_posterior_quantities(idata, self.model, inputs, priors, seed=s.seed)
                 idata = _relabel(idata, inputs, old_terms)
                 _add_hyperparameters(idata, values, self.model)
             else:
-                idata = _baseline_only(idata, inputs, priors, seed=seed)
+                idata = add_baseline_draws(idata, inputs, priors, seed=s.seed)
             self.n_refits += 1
-        idata.attrs.update(
-            provenance_attrs(
-                sampler="nutpie",
-                seed=seed,
-                draws=s.draws,
-                tune=s.tune,
-                chains=s.chains,
-                target_accept=s.target_accept,
-            )
-        )
+        idata.attrs.update(settings_attrs(s))
         idata.attrs["refit_compilations"] = compile_count()
         return idata
+
+    def _run_nuts(
+        self, values: dict[str, np.ndarray], s: SamplerSettings, progressbar: bool
+    ) -> xr.DataTree:
+        """NUTS on the current data values: nutpie's compiled model, or PyMC's sampler."""
+        if s.sampler == "pymc":
+            with self.model:
+                return pm.sample(
+                    draws=s.draws,
+                    tune=s.tune,
+                    chains=s.chains,
+                    cores=s.cores,
+                    random_seed=int(s.seed),
+                    nuts_sampler="pymc",
+                    nuts={"target_accept": s.target_accept},
+                    progressbar=progressbar,
+                    compute_convergence_checks=False,
+                )
+        import nutpie
+
+        compiled = self.compiled.with_data(**values)
+        return nutpie.sample(
+            compiled,
+            draws=s.draws,
+            tune=s.tune,
+            chains=s.chains,
+            cores=s.cores,
+            seed=nutpie_seed(s.seed, s.chains),
+            target_accept=s.target_accept,
+            progress_bar=progressbar,
+            save_warmup=False,
+        )
 
 
 def _relabel(idata: xr.DataTree, inputs: PEMInputs, old_terms: list[str]) -> xr.DataTree:
@@ -297,7 +305,16 @@ def _relabel(idata: xr.DataTree, inputs: PEMInputs, old_terms: list[str]) -> xr.
     return out
 
 
-_DATA_NAMES = ("X_u", "E_u", "d", "s")
+_DATA_NAMES = (
+    "X_u",
+    "E_u",
+    "d",
+    "s",
+    "stratum_onehot",
+    "cluster_u",
+    "events_cluster",
+    "s_interval_tv",
+)
 
 
 def _add_hyperparameters(idata: xr.DataTree, values: dict[str, np.ndarray], model) -> None:
@@ -309,31 +326,6 @@ def _add_hyperparameters(idata: xr.DataTree, values: dict[str, np.ndarray], mode
         if name not in _DATA_NAMES
     }
     idata["constant_data"] = xr.DataTree(const.assign(extra))
-
-
-def _baseline_only(
-    idata: xr.DataTree, inputs: PEMInputs, priors: PEMPriors, *, seed: int
-) -> xr.DataTree:
-    """Add only the conditional baseline draws (marginalised gamma) to the posterior."""
-    if not is_marginalized(priors):
-        return idata
-    from necc_bayes.survival import likelihood as pem_math
-    from necc_bayes.survival.sampling import baseline_rng
-
-    base = priors.baseline
-    assert isinstance(base, GammaBaseline)
-    post = idata["posterior"].to_dataset()
-    beta = post["log_hr"].transpose("chain", "draw", "term").to_numpy()
-    stats = pem_math.sufficient_stats(inputs.X, inputs.pp)
-    lam = pem_math.draw_baseline(
-        beta, float(base.alpha), float(base.beta), stats, baseline_rng(seed)
-    )
-    post["baseline_hazard"] = xr.DataArray(
-        lam, dims=("chain", "draw", "interval"), coords={"interval": interval_labels(inputs.pp)}
-    )
-    out = idata.copy()
-    out["posterior"] = xr.DataTree(post)
-    return out
 
 
 class ModelCache:
@@ -369,7 +361,7 @@ class ModelCache:
         inputs: PEMInputs,
         priors: PEMPriors,
         *,
-        seed: int,
+        seed: int | None = None,
         settings: SamplerSettings | None = None,
         post_process: bool = True,
     ) -> xr.DataTree:

@@ -24,14 +24,14 @@ Same seed, data and priors give identical draws with either sampler.
 from __future__ import annotations
 
 import importlib.metadata
-from typing import Literal
 
 import numpy as np
 import pymc as pm
 import xarray as xr
 
 from necc_bayes._version import __version__
-from necc_bayes.spec.priors import GammaBaseline, RandomWalkBaseline
+from necc_bayes.spec.priors import GammaBaseline, GammaProcessBaseline, RandomWalkBaseline
+from necc_bayes.spec.settings import SamplerSettings
 from necc_bayes.survival import likelihood as pem_math
 from necc_bayes.survival.model import (
     PEMInputs,
@@ -40,8 +40,6 @@ from necc_bayes.survival.model import (
     interval_labels,
     is_marginalized,
 )
-
-Sampler = Literal["nutpie", "pymc"]
 
 BASELINE_STREAM = 1
 """Second entry of the seed sequence used for the conditional baseline draws."""
@@ -102,16 +100,10 @@ def baseline_rng(seed: int) -> np.random.Generator:
 def sample_posterior(
     inputs: PEMInputs,
     priors: PEMPriors,
+    settings: SamplerSettings | None = None,
     *,
     model: pm.Model | None = None,
-    draws: int = 1000,
-    tune: int = 1000,
-    chains: int = 4,
-    seed: int,
-    sampler: Sampler = "nutpie",
-    target_accept: float | None = None,
     progressbar: bool = True,
-    cores: int | None = None,
     log_likelihood: bool = True,
 ) -> xr.DataTree:
     """Sample the PEM posterior and return a complete DataTree.
@@ -122,23 +114,15 @@ def sample_posterior(
         Design matrix, terms, person-period expansion, ids.
     priors : PEMPriors
         Resolved priors.
+    settings : SamplerSettings, optional
+        Draws, tune, chains, seed, sampler (nutpie or PyMC's NUTS), target acceptance rate
+        (``None``: :func:`default_target_accept`) and cores; the spec's ``[sampler]`` section.
     model : pymc.Model, optional
         A model built by ``build_model(inputs, priors)`` (for instance one whose ``pm.Data``
         was changed with ``pm.set_data`` in a sweep: pass the matching ``inputs`` and
         ``priors``). Built here when absent.
-    draws, tune, chains : int
-        Posterior draws and tuning steps per chain, number of chains.
-    seed : int
-        Seed for the sampler and for the conditional baseline draws.
-    sampler : {"nutpie", "pymc"}
-        NUTS implementation.
-    target_accept : float, optional
-        Target acceptance rate of the step-size adaptation; default
-        :func:`default_target_accept` (0.9, or 0.95 for the random-walk baseline).
     progressbar : bool
         Show the sampler's progress bar.
-    cores : int, optional
-        Chains run in parallel (PyMC default: the number of CPUs).
     log_likelihood : bool
         Store the per-subject log-likelihood (``draws x chains x n`` floats: 640 MB for
         4 x 1000 draws at n = 20,000; switch off for large cohorts when LOO is not needed).
@@ -149,40 +133,47 @@ def sample_posterior(
         Groups ``posterior``, ``sample_stats``, ``log_likelihood``, ``log_prior``,
         ``observed_data``, ``constant_data``; attrs from :func:`provenance_attrs`.
     """
-    if sampler not in ("nutpie", "pymc"):
-        raise ValueError(f"sampler must be 'nutpie' or 'pymc', got {sampler!r}")
+    s = resolve_settings(settings or SamplerSettings(), priors)
     model = build_model(inputs, priors) if model is None else model
-    if target_accept is None:
-        target_accept = default_target_accept(priors)
     if model.free_RVs:
         with model:
             idata = pm.sample(
-                draws=draws,
-                tune=tune,
-                chains=chains,
-                cores=cores,
-                random_seed=int(seed),
-                nuts_sampler=sampler,
-                nuts={"target_accept": target_accept},
+                draws=s.draws,
+                tune=s.tune,
+                chains=s.chains,
+                cores=s.cores,
+                random_seed=int(s.seed),
+                nuts_sampler=s.sampler,
+                nuts={"target_accept": s.target_accept},
                 progressbar=progressbar,
                 compute_convergence_checks=False,
             )
     else:
-        idata = _no_free_parameters(draws=draws, chains=chains)
+        idata = _no_free_parameters(draws=s.draws, chains=s.chains)
     idata = add_posterior_quantities(
-        idata, model, inputs, priors, seed=seed, log_likelihood=log_likelihood
+        idata, model, inputs, priors, seed=s.seed, log_likelihood=log_likelihood
     )
-    idata.attrs.update(
-        provenance_attrs(
-            sampler=sampler,
-            seed=seed,
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            target_accept=target_accept,
-        )
-    )
+    idata.attrs.update(settings_attrs(s))
     return idata
+
+
+def resolve_settings(settings: SamplerSettings, priors: PEMPriors) -> SamplerSettings:
+    """Return ``settings`` with ``target_accept`` made explicit for these priors."""
+    if settings.target_accept is not None:
+        return settings
+    return settings.model_copy(update={"target_accept": default_target_accept(priors)})
+
+
+def settings_attrs(settings: SamplerSettings) -> dict[str, object]:
+    """The provenance attributes of a posterior sampled with ``settings``."""
+    return provenance_attrs(
+        sampler=settings.sampler,
+        seed=settings.seed,
+        draws=settings.draws,
+        tune=settings.tune,
+        chains=settings.chains,
+        target_accept=float(settings.target_accept or 0.0),
+    )
 
 
 def _no_free_parameters(*, draws: int, chains: int) -> xr.DataTree:
@@ -227,39 +218,89 @@ def add_posterior_quantities(
     xarray.DataTree
         A new tree (``idata`` is not modified).
     """
-    idata = idata.copy()
+    idata = add_baseline_draws(idata, inputs, priors, seed=seed)
     post = idata["posterior"].to_dataset()
-    beta = post["log_hr"].transpose("chain", "draw", "term").to_numpy()
-    labels = interval_labels(inputs.pp)
-    if is_marginalized(priors):
-        base = priors.baseline
-        assert isinstance(base, GammaBaseline)
-        stats = pem_math.sufficient_stats(inputs.X, inputs.pp)
-        lam = pem_math.draw_baseline(
-            beta, float(base.alpha), float(base.beta), stats, baseline_rng(seed)
-        )
-        post["baseline_hazard"] = xr.DataArray(
-            lam, dims=("chain", "draw", "interval"), coords={"interval": labels}
-        )
-        idata["posterior"] = xr.DataTree(post)
     if log_likelihood:
-        _add_log_likelihood(idata, inputs, beta, post["baseline_hazard"])
+        _add_log_likelihood(
+            idata,
+            inputs,
+            post["log_hr"].transpose("chain", "draw", "term").to_numpy(),
+            post["baseline_hazard"],
+            _optional_draws(post, "log_hr_dev", ("term_tv", "interval")),
+            _optional_draws(post, "frailty", ("cluster",)),
+        )
     if model.free_RVs:
         idata = pm.stats.compute_log_prior(idata, model=model, progressbar=False)
     _add_data_groups(idata, inputs)
     return idata
 
 
+def _optional_draws(post: xr.Dataset, name: str, dims: tuple[str, ...]) -> np.ndarray | None:
+    """``post[name]`` as ``(chain, draw, *dims)`` numbers, or None when the model has none."""
+    if name not in post:
+        return None
+    return post[name].transpose("chain", "draw", *dims).to_numpy()
+
+
+def add_baseline_draws(
+    idata: xr.DataTree, inputs: PEMInputs, priors: PEMPriors, *, seed: int
+) -> xr.DataTree:
+    """Add ``posterior/baseline_hazard`` for a marginalised gamma baseline (a new tree).
+
+    One draw of ``lambda_sj ~ Gamma(a_j + d_sj, b_j + S_sj)`` per posterior draw of the
+    linear predictor's parameters, from :func:`baseline_rng` (reproducible from the seed).
+    Without marginalisation the rates were sampled and ``idata`` is returned as a copy.
+    """
+    idata = idata.copy()
+    if not is_marginalized(priors):
+        return idata
+    base = priors.baseline
+    assert isinstance(base, GammaBaseline | GammaProcessBaseline)
+    post = idata["posterior"].to_dataset()
+    stats = inputs.stats()
+    a, b = base.shape_rate(inputs.pp.widths)
+    lam = pem_math.draw_baseline(
+        post["log_hr"].transpose("chain", "draw", "term").to_numpy(),
+        a,
+        b,
+        stats,
+        baseline_rng(seed),
+        dev=_optional_draws(post, "log_hr_dev", ("term_tv", "interval")),
+        frailty=_optional_draws(post, "frailty", ("cluster",)),
+        tv_index=inputs.tv_index,
+    )
+    dims: tuple[str, ...] = ("chain", "draw", "interval")
+    coords: dict[str, list[str]] = {"interval": interval_labels(inputs.pp)}
+    if stats.stratified:
+        dims = ("chain", "draw", "stratum", "interval")
+        coords["stratum"] = list(inputs.strata_labels)
+    post["baseline_hazard"] = xr.DataArray(lam, dims=dims, coords=coords)
+    idata["posterior"] = xr.DataTree(post)
+    return idata
+
+
 def _add_log_likelihood(
-    idata: xr.DataTree, inputs: PEMInputs, beta: np.ndarray, baseline: xr.DataArray
+    idata: xr.DataTree,
+    inputs: PEMInputs,
+    beta: np.ndarray,
+    baseline: xr.DataArray,
+    dev: np.ndarray | None,
+    frailty: np.ndarray | None,
 ) -> None:
     n_chain, n_draw = beta.shape[:2]
-    lam = baseline.transpose("chain", "draw", "interval").to_numpy()
+    k = n_chain * n_draw
+    order = ("chain", "draw", "stratum", "interval") if "stratum" in baseline.dims else None
+    lam = baseline.transpose(*(order or ("chain", "draw", "interval"))).to_numpy()
     ll = pem_math.pointwise_loglik(
-        beta.reshape(n_chain * n_draw, -1),
-        lam.reshape(n_chain * n_draw, -1),
+        beta.reshape(k, -1),
+        lam.reshape(k, *lam.shape[2:]),
         inputs.X,
         inputs.pp,
+        strata=inputs.strata,
+        dev=None if dev is None else dev.reshape(k, *dev.shape[2:]),
+        tv_index=inputs.tv_index,
+        frailty=None if frailty is None else frailty.reshape(k, -1),
+        clusters=inputs.clusters,
     ).reshape(n_chain, n_draw, -1)
     idata["log_likelihood"] = xr.DataTree(
         xr.Dataset(

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from necc_bayes.data.outputs import write_atomically
-from necc_bayes.spec.model import to_toml
+from necc_bayes.spec.io import to_toml
 from necc_bayes.survival.fit import PEMResult
 
 

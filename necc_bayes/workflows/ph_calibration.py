@@ -30,10 +30,11 @@ import numpy as np
 import pandas as pd
 
 from necc_bayes.spec.priors import DEFAULT_BASELINE, DEFAULT_LOG_HR, resolve_baseline
+from necc_bayes.spec.settings import SamplerSettings
 from necc_bayes.survival.intervals import expand, resolve_cuts
 from necc_bayes.survival.model import PEMInputs, PEMPriors
 from necc_bayes.survival.ph_check import ph_check_from_draws
-from necc_bayes.survival.refit import RefitModel, SamplerSettings
+from necc_bayes.survival.refit import RefitModel
 
 TERMS = ["trt", "z"]
 

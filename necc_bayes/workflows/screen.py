@@ -28,15 +28,17 @@ import pandas as pd
 
 from necc_bayes.data.load import read_csv, validate
 from necc_bayes.errors import InputError
-from necc_bayes.inference.diagnostics import Thresholds, check_convergence
-from necc_bayes.spec.model import ModelSpec, load_spec
+from necc_bayes.inference.diagnostics import check_convergence
+from necc_bayes.spec.io import load_spec
+from necc_bayes.spec.model import ModelSpec
 from necc_bayes.spec.priors import NormalPrior, resolve_baseline
+from necc_bayes.spec.settings import SamplerSettings, Thresholds
 from necc_bayes.studies.necc.published import table3_terms
 from necc_bayes.survival.hazard_ratios import HR_COLUMNS, hazard_ratio_table
 from necc_bayes.survival.inputs import check_inputs
 from necc_bayes.survival.intervals import expand
 from necc_bayes.survival.model import PEMInputs, PEMPriors
-from necc_bayes.survival.refit import SamplerSettings, process_cache
+from necc_bayes.survival.refit import process_cache
 from necc_bayes.workflows.executor import RunStats, run_with_progress
 
 SCREEN_PRIOR = NormalPrior(mu=0.0, sigma=1.5)
@@ -137,9 +139,7 @@ def screen_tasks(
     full = check_inputs(base, data)  # cut points from the whole cohort
     frame = read_csv(data)
     s, d = base.sampler, base.diagnostics
-    sampler = sampler or SamplerSettings(
-        draws=s.draws, tune=s.tune, chains=s.chains, target_accept=s.target_accept
-    )
+    sampler = sampler or s
     tasks, skipped = [], {}
     for term in covariates:
         try:
@@ -162,7 +162,7 @@ def screen_tasks(
                 priors=priors,
                 seed=s.seed,
                 sampler=sampler,
-                thresholds=Thresholds(d.r_hat_max, d.ess_min, d.max_divergences, d.bfmi_min),
+                thresholds=d,
                 ci_prob=base.summaries.ci_prob,
                 n_dropped=len(cohort.dropped_rows),
                 raw=cohort.design.X[:, 0],

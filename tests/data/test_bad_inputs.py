@@ -13,7 +13,7 @@ import pytest
 
 from necc_bayes.cli.main import main
 from necc_bayes.errors import DataError, InputError, SpecError
-from necc_bayes.spec.model import load_spec
+from necc_bayes.spec.io import load_spec
 from necc_bayes.survival.inputs import check_inputs
 
 HERE = Path(__file__).resolve().parents[1] / "bad_inputs"

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from necc_bayes.data.load import read_csv
-from necc_bayes.spec.model import parse_spec
+from necc_bayes.spec.io import parse_spec
 from necc_bayes.survival.inputs import check_inputs
 
 lifelines_datasets = pytest.importorskip("lifelines.datasets")

@@ -9,7 +9,7 @@ import pytest
 from necc_bayes.data.load import data_profile, validate
 from necc_bayes.data.rules import RULES
 from necc_bayes.errors import DataError
-from necc_bayes.spec.model import parse_spec
+from necc_bayes.spec.io import parse_spec
 
 ROWS = {
     "id": [1, 2, 2, 3, 3, 3, 4, 5],

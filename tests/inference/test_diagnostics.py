@@ -97,7 +97,7 @@ def test_fake_fit_diagnostics(tmp_path):
 
 
 def _fit(tmp_path, sampler, **spec_updates):
-    from necc_bayes.spec.model import parse_spec
+    from necc_bayes.spec.io import parse_spec
     from necc_bayes.survival.fit import fit
 
     csv = write_cohort(tmp_path / "cohort.csv", n=80)
@@ -144,7 +144,7 @@ def test_good_fit_passes_and_writes_ppc(tmp_path):
 @pytest.mark.slow
 def test_rossi_ppc_coverage(tmp_path, capsys):
     lifelines = pytest.importorskip("lifelines")
-    from necc_bayes.spec.model import parse_spec
+    from necc_bayes.spec.io import parse_spec
     from necc_bayes.survival.fit import fit
     from necc_bayes.survival.ppc import posterior_predictive_check
 

@@ -7,8 +7,8 @@ import tomllib
 import pytest
 
 from necc_bayes.errors import SpecError
-from necc_bayes.spec.model import parse_spec, spec_hash, to_toml
-from necc_bayes.spec.priors import ExponentialScalePrior, HalfNormalScalePrior
+from necc_bayes.spec.io import parse_spec, spec_hash, to_toml
+from necc_bayes.spec.priors import ExponentialSD, HalfNormalSD
 
 BASE = {"name": "m", "data": {"time": "stop", "event": "e"}, "covariates": {"terms": ["a"]}}
 
@@ -36,7 +36,7 @@ def test_defaults_are_off_and_round_trip():
             frailty={"cluster": "id"},
         )
     )
-    assert full.frailty is not None and full.frailty.sd == ExponentialScalePrior(rate=1.0)
+    assert full.frailty is not None and full.frailty.sd == ExponentialSD(rate=1.0)
     again = parse_spec(tomllib.loads(to_toml(full)))
     assert again == full and spec_hash(again) == spec_hash(full)
     assert spec_hash(full) != spec_hash(spec)
@@ -46,9 +46,9 @@ def test_frailty_sd_priors():
     spec = parse_spec(
         spec_with(frailty={"cluster": "litter", "sd": {"dist": "halfnormal", "sigma": 0.5}})
     )
-    assert spec.frailty.sd == HalfNormalScalePrior(sigma=0.5)
+    assert spec.frailty.sd == HalfNormalSD(sigma=0.5)
     assert str(spec.frailty.sd) == "HalfNormal(sigma=0.5)"
-    assert str(ExponentialScalePrior(rate=2.0)) == "Exponential(rate=2)"
+    assert str(ExponentialSD(rate=2.0)) == "Exponential(rate=2)"
     found, text = problems(spec_with(frailty={"cluster": "c", "sd": {"dist": "gamma"}}))
     assert ("prior_family", "frailty.sd") in found and "'exponential', 'halfnormal'" in text
     found, _ = problems(

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from necc_bayes.errors import SpecError
-from necc_bayes.spec.model import parse_spec
+from necc_bayes.spec.io import parse_spec
 from necc_bayes.survival.fit import crude_rate, model_inputs
 from necc_bayes.survival.inputs import check_inputs
 

@@ -9,7 +9,7 @@ import pytest
 
 from necc_bayes.data.load import validate
 from necc_bayes.errors import DataError, SpecError
-from necc_bayes.spec.model import parse_spec
+from necc_bayes.spec.io import parse_spec
 from necc_bayes.survival.fit import model_inputs, model_priors, resolve_spec
 from necc_bayes.survival.inputs import Checked
 from necc_bayes.survival.intervals import resolve_cuts

@@ -33,6 +33,7 @@ import pytest
 
 from necc_bayes.errors import SparseDataWarning
 from necc_bayes.spec.priors import GammaBaseline, NormalPrior
+from necc_bayes.spec.settings import SamplerSettings
 from necc_bayes.survival.intervals import event_time_cuts, expand
 from necc_bayes.survival.model import PEMInputs, PEMPriors
 from necc_bayes.survival.sampling import sample_posterior
@@ -44,7 +45,7 @@ DATASETS = {
     "rossi": ("week", "arrest", ["fin", "age", "race", "wexp", "mar", "paro", "prio"]),
     "larynx": ("time", "death", ["Stage_II", "Stage_III", "Stage_IV", "age"]),
 }
-SAMPLE = {"draws": 1000, "tune": 1000, "chains": 4, "seed": 20260101, "progressbar": False}
+SAMPLE = SamplerSettings(draws=1000, tune=1000, chains=4, seed=20260101)
 
 
 def load(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
@@ -69,7 +70,7 @@ def fit_pem(time_, event, X, terms):
     with warnings.catch_warnings():
         # larynx: the interval after the last death (7.8, 10.7] holds only censorings
         warnings.simplefilter("ignore", SparseDataWarning)
-        return sample_posterior(PEMInputs(X, terms, pp), priors, **SAMPLE)
+        return sample_posterior(PEMInputs(X, terms, pp), priors, SAMPLE, progressbar=False)
 
 
 def compare(name: str) -> pd.DataFrame:

@@ -33,6 +33,7 @@ from scipy.integrate import cumulative_trapezoid, trapezoid
 
 from necc_bayes.errors import SparseDataWarning
 from necc_bayes.spec.priors import GammaBaseline, NormalPrior
+from necc_bayes.spec.settings import SamplerSettings
 from necc_bayes.survival import likelihood as pem_math
 from necc_bayes.survival.intervals import expand
 from necc_bayes.survival.model import PEMInputs, PEMPriors
@@ -42,7 +43,7 @@ PRIOR_SD = 2.5
 VAGUE = 0.01  # Gamma(0.01, 0.01) on every baseline rate, as in the textbook example
 PROBS = (0.025, 0.5, 0.975)
 STATS = ("mean", "sd", "q2.5", "q50", "q97.5")
-SAMPLE = {"draws": 1000, "tune": 1000, "chains": 4, "seed": 20260101, "progressbar": False}
+SAMPLE = SamplerSettings(draws=1000, tune=1000, chains=4, seed=20260101)
 
 
 def sparse_cohort(seed: int, p: int, n: int = 40) -> tuple[np.ndarray, list[str], object]:
@@ -108,7 +109,8 @@ def fit(X, terms, pp, *, marginalize: bool = True, **kw):
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SparseDataWarning)
-        return sample_posterior(PEMInputs(X, terms, pp), priors, **{**SAMPLE, **kw})
+        settings = SAMPLE.model_copy(update=kw)
+        return sample_posterior(PEMInputs(X, terms, pp), priors, settings, progressbar=False)
 
 
 @pytest.mark.slow
@@ -152,7 +154,7 @@ def comparison_table(p: int) -> str:
     lines = [
         f"p = {p}: n = {X.shape[0]}, {pp.n_intervals} intervals, events per interval "
         f"{pp.events_per_interval.tolist()}; Gamma({VAGUE}, {VAGUE}) baseline, "
-        f"Normal(0, {PRIOR_SD}) log-HR; 4 chains x 1000 draws (nutpie, seed {SAMPLE['seed']})",
+        f"Normal(0, {PRIOR_SD}) log-HR; 4 chains x 1000 draws (nutpie, seed {SAMPLE.seed})",
         "| term | model | " + " | ".join(STATS) + " | max abs z | R-hat | ESS bulk | div | s |",
         "|---" * (len(STATS) + 7) + "|",
     ]

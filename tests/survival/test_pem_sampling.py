@@ -16,6 +16,7 @@ from scipy import stats
 
 from necc_bayes.errors import SparseDataWarning
 from necc_bayes.spec.priors import GammaBaseline, NormalPrior, RandomWalkBaseline, resolve_baseline
+from necc_bayes.spec.settings import SamplerSettings
 from necc_bayes.survival import likelihood as pem_math
 from necc_bayes.survival.intervals import expand, quantile_cuts
 from necc_bayes.survival.model import PEMInputs, PEMPriors, build_model
@@ -121,10 +122,9 @@ def test_provenance_attrs():
 
 
 def test_unknown_sampler_refused():
-    inputs = cohort(1, 30, grid=False)
-    priors = normal_priors(GammaBaseline(alpha=1.0, beta=10.0))
+    """The sampler settings refuse an unknown NUTS implementation before anything is built."""
     with pytest.raises(ValueError, match="sampler"):
-        sample_posterior(inputs, priors, seed=1, sampler="numpyro")  # type: ignore[arg-type]
+        SamplerSettings(sampler="numpyro")  # type: ignore[arg-type]
 
 
 @pytest.mark.slow
@@ -133,10 +133,10 @@ def test_same_seed_identical_draws(sampler, tmp_path):
     """Same seed -> bit-identical posterior, baseline draws and log-likelihood."""
     inputs = cohort(2, 50, grid=False)
     priors = normal_priors(GammaBaseline(alpha=1.0, beta=10.0))
-    kw = {"draws": 50, "tune": 50, "chains": 2, "sampler": sampler, "progressbar": False}
-    a = sample_posterior(inputs, priors, seed=11, **kw)
-    b = sample_posterior(inputs, priors, seed=11, **kw)
-    c = sample_posterior(inputs, priors, seed=12, **kw)
+    s = SamplerSettings(draws=50, tune=50, chains=2, sampler=sampler, seed=11)
+    a = sample_posterior(inputs, priors, s, progressbar=False)
+    b = sample_posterior(inputs, priors, s, progressbar=False)
+    c = sample_posterior(inputs, priors, s.model_copy(update={"seed": 12}), progressbar=False)
     for group in ("posterior", "log_likelihood"):
         xr.testing.assert_equal(a[group].to_dataset(), b[group].to_dataset())
     assert not np.array_equal(a["posterior"]["log_hr"], c["posterior"]["log_hr"])
@@ -175,10 +175,7 @@ def test_marginalised_and_unmarginalised_agree_when_every_interval_has_events():
         fits[marginalize] = sample_posterior(
             inputs,
             normal_priors(base),
-            draws=1000,
-            tune=1000,
-            chains=4,
-            seed=5,
+            SamplerSettings(draws=1000, tune=1000, chains=4, seed=5),
             progressbar=False,
         )
         rhat, ess_b, _, div = _diagnostics(fits[marginalize], ["log_hr", "baseline_hazard"])
@@ -204,7 +201,10 @@ def test_random_walk_passes_diagnostics_on_sparse_case():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SparseDataWarning)
         idata = sample_posterior(
-            inputs, priors, draws=1000, tune=1000, chains=4, seed=20260101, progressbar=False
+            inputs,
+            priors,
+            SamplerSettings(draws=1000, tune=1000, chains=4, seed=20260101),
+            progressbar=False,
         )
     names = ["log_hr", "baseline_hazard", "baseline_sigma", "baseline_z0", "baseline_z"]
     rhat, ess_b, ess_t, div = _diagnostics(idata, names)

@@ -145,12 +145,18 @@ def log_hr_at(point: dict[str, np.ndarray], priors: PEMPriors) -> np.ndarray:
     return np.array([out[t] for t in TERMS])
 
 
-def baseline_at(point: dict[str, np.ndarray], priors: PEMPriors) -> np.ndarray | None:
+def baseline_at(
+    point: dict[str, np.ndarray], priors: PEMPriors, widths: np.ndarray
+) -> np.ndarray | None:
+    """Rates at a point: the random walk's steps have sd sigma * sqrt(midpoint spacing)."""
     b = priors.baseline
     if isinstance(b, RandomWalkBaseline):
         sigma = np.exp(point["baseline_sigma_log__"])
+        mid = np.cumsum(widths) - widths / 2
+        scale = np.sqrt(np.diff(mid))
         log_lam = b.init_mu + b.init_sigma * point["baseline_z0"]
-        return np.exp(log_lam + np.concatenate([[0.0], np.cumsum(sigma * point["baseline_z"])]))
+        steps = np.cumsum(sigma * scale * point["baseline_z"])
+        return np.exp(log_lam + np.concatenate([[0.0], steps]))
     if not b.marginalize:
         return np.exp(point["baseline_hazard_log__"])
     return None
@@ -168,7 +174,7 @@ def test_logp_matches_numpy_reference(inputs, coef, base):
     for seed in (1, 2):
         point = random_point(model, seed)
         beta = log_hr_at(point, priors)
-        lam = baseline_at(point, priors)
+        lam = baseline_at(point, priors, inputs.pp.widths)
         if lam is None:
             b = priors.baseline
             assert isinstance(b, GammaBaseline)
@@ -234,7 +240,8 @@ def test_set_data_changes_hyperparameters(inputs):
     point = random_point(model, 5)
     before = model.compile_logp(jacobian=False)(point)
     with model:
-        pm.set_data({"normal_sigma": np.full(4, 3.0), "baseline_alpha": 2.0})
+        J = inputs.pp.n_intervals
+        pm.set_data({"normal_sigma": np.full(4, 3.0), "baseline_alpha": np.full(J, 2.0)})
     after = model.compile_logp(jacobian=False)(point)
     beta = log_hr_at(point, priors)
     st = pem_math.sufficient_stats(inputs.X, inputs.pp)

@@ -11,7 +11,7 @@ import pandas as pd
 
 from necc_bayes.data.design import build_design
 from necc_bayes.data.reference import km_on_grid
-from necc_bayes.spec.model import parse_spec
+from necc_bayes.spec.io import parse_spec
 from necc_bayes.survival.intervals import expand, resolve_cuts
 from necc_bayes.survival.likelihood import draw_baseline, sufficient_stats
 from necc_bayes.survival.ppc import GROUP_COLUMNS, group_bands, ppc_from_draws

@@ -13,13 +13,13 @@ import numpy as np
 import pytest
 
 from necc_bayes.spec.priors import GammaBaseline, NormalPrior, RandomWalkBaseline, resolve_baseline
+from necc_bayes.spec.settings import SamplerSettings
 from necc_bayes.survival.fit import model_inputs, model_priors, resolve_spec
 from necc_bayes.survival.inputs import check_inputs
 from necc_bayes.survival.intervals import expand, quantile_cuts
 from necc_bayes.survival.model import PEMInputs, build_model
 from necc_bayes.survival.refit import (
     ModelCache,
-    SamplerSettings,
     compile_count,
     data_values,
     nutpie_seed,
@@ -155,7 +155,10 @@ def test_refit_reproduces_sample_posterior_and_compiles_once(base):
     assert trees[-1].attrs["refit_compilations"] == compile_count()
     # a warm refit equals a fresh compile-and-sample with the same seed, bit for bit
     ref = sample_posterior(
-        inputs, with_sd(priors, 5.0), draws=200, tune=200, chains=2, seed=11, progressbar=False
+        inputs,
+        with_sd(priors, 5.0),
+        SamplerSettings(draws=200, tune=200, chains=2, seed=11),
+        progressbar=False,
     )
     for group, var in [
         ("posterior", "log_hr"),

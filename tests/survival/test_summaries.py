@@ -14,7 +14,8 @@ import pytest
 from scipy import integrate, optimize
 
 from necc_bayes.errors import ConvergenceWarning
-from necc_bayes.inference.diagnostics import Thresholds, check_convergence
+from necc_bayes.inference.diagnostics import check_convergence
+from necc_bayes.spec.settings import Thresholds
 from necc_bayes.survival.curves import (
     Profile,
     cumulative_hazard,

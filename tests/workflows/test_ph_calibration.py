@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pytest
 
-from necc_bayes.survival.refit import SamplerSettings
+from necc_bayes.spec.settings import SamplerSettings
 from necc_bayes.workflows.ph_calibration import Scenario, flag_rates, run_ph_calibration
 
 SETTINGS = SamplerSettings(draws=250, tune=250, chains=2, cores=1)

@@ -17,9 +17,9 @@ from necc_bayes.spec.priors import (
     RandomWalkBaseline,
     StudentTPrior,
 )
+from necc_bayes.spec.settings import SamplerSettings
 from necc_bayes.survival.intervals import expand
 from necc_bayes.survival.model import PEMInputs, PEMPriors
-from necc_bayes.survival.refit import SamplerSettings
 from necc_bayes.workflows.sbc.run import (
     META_FILE,
     RANKS_FILE,
@@ -89,14 +89,23 @@ def test_thin_spreads_draws_over_chains():
         thin(draws[:, :5], 19)
 
 
+def _structure(n_intervals: int) -> PEMInputs:
+    """Two terms and ``n_intervals`` intervals of width 10 (only the structure is used)."""
+    cuts = 10.0 * np.arange(1, n_intervals)
+    time = np.full(4, 10.0 * n_intervals)
+    pp = expand(time, np.ones(4, dtype=int), cuts)
+    return PEMInputs(X=np.zeros((4, 2)), terms=["a", "b"], pp=pp)
+
+
 def test_prior_draws_match_the_prior_families():
+    """SBC's prior draws are each family's own numpy sampler (KS against scipy)."""
     rng = np.random.default_rng(0)
     priors = PEMPriors(
         {"a": NormalPrior(mu=0.3, sigma=1.5), "b": StudentTPrior(nu=5.0, sigma=0.5)},
         [],
         GammaBaseline(alpha=2.0, beta=40.0),
     )
-    draws = [draw_prior(priors, ["a", "b"], 3, rng) for _ in range(4000)]
+    draws = [draw_prior(priors, _structure(3), rng) for _ in range(4000)]
     beta = np.array([d[0] for d in draws])
     lam = np.array([d[1] for d in draws])
     assert stats.kstest(beta[:, 0], stats.norm(0.3, 1.5).cdf).pvalue > 0.01
@@ -107,7 +116,7 @@ def test_prior_draws_match_the_prior_families():
         [HierarchicalGroup(terms=["a", "b"], mu_sigma=1.0, tau_sigma=0.5)],
         RandomWalkBaseline(init_mu=-3.0, init_sigma=0.1, sigma_scale=0.01),
     )
-    b, lam_rw = draw_prior(grouped, ["a", "b"], 4, rng)
+    b, lam_rw = draw_prior(grouped, _structure(4), rng)
     assert b.shape == (2,) and lam_rw.shape == (4,)
     assert np.all(np.abs(np.log(lam_rw) + 3.0) < 1.0)
 

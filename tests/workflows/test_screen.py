@@ -68,7 +68,7 @@ def test_unfittable_covariate_is_reported_not_fitted(tmp_path):
 def test_screen_of_four_covariates_compiles_once():
     process_cache().clear()
     stats = RunStats(scheduler="")
-    from necc_bayes.survival.refit import SamplerSettings
+    from necc_bayes.spec.settings import SamplerSettings
 
     covs = ["site_abdominal", "tumor_size_gt4", "syn", "site_lung"]
     table = univariate_screen(
@@ -90,7 +90,7 @@ def test_screen_of_four_covariates_compiles_once():
 @pytest.mark.slow
 def test_screen_on_a_dask_local_cluster_matches_serial():
     distributed = pytest.importorskip("distributed")
-    from necc_bayes.survival.refit import SamplerSettings
+    from necc_bayes.spec.settings import SamplerSettings
 
     sampler = SamplerSettings(draws=300, tune=300, chains=2)
     covs = ["site_abdominal", "ici"]

@@ -10,13 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from necc_bayes.inference.diagnostics import Thresholds
 from necc_bayes.report.sweep_figures import plot_sensitivity, to_svg
 from necc_bayes.spec.priors import GammaBaseline, NormalPrior, StudentTPrior
+from necc_bayes.spec.settings import SamplerSettings, Thresholds
 from necc_bayes.survival.influence import case_deletion_changes, drop_subjects
 from necc_bayes.survival.intervals import expand
 from necc_bayes.survival.model import PEMInputs, PEMPriors
-from necc_bayes.survival.refit import SamplerSettings, process_cache, structure_key
+from necc_bayes.survival.refit import process_cache, structure_key
 from necc_bayes.workflows.sensitivity.flags import flag_conclusions, p_band
 from necc_bayes.workflows.sensitivity.sweeps import (
     SENSITIVITY_COLUMNS,

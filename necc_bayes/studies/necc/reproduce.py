@@ -99,7 +99,7 @@ def step_fits(ctx: Context) -> None:
 
 def step_screen(ctx: Context) -> None:
     """Univariate screen: one PEM per Table 3 covariate, compiled once."""
-    from necc_bayes.survival.refit import SamplerSettings
+    from necc_bayes.spec.settings import SamplerSettings
     from necc_bayes.workflows.screen import univariate_screen
 
     sampler = None

@@ -33,24 +33,18 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from necc_bayes.spec.priors import (
-    GammaBaseline,
-    HorseshoePrior,
-    MonotonicGroup,
-    NormalPrior,
-    StudentTPrior,
-)
+from necc_bayes.spec.settings import SamplerSettings
 from necc_bayes.survival.intervals import expand
-from necc_bayes.survival.model import PEMInputs, PEMPriors, interval_labels
+from necc_bayes.survival.model import PEMInputs, PEMPriors, interval_labels, sample_prior
 from necc_bayes.survival.ppc import draw_censoring_times, simulate_event_times
-from necc_bayes.survival.refit import SamplerSettings, process_cache
+from necc_bayes.survival.refit import process_cache
 from necc_bayes.workflows.executor import RunStats, progress, run_tasks
 from necc_bayes.workflows.sbc.stats import uniformity_tests
 
@@ -84,7 +78,7 @@ class SBCSetup:
         return {
             "seed": self.seed,
             "n_ranks": self.n_ranks,
-            "sampler": asdict(self.sampler) | {"cores": None},
+            "sampler": self.sampler.model_dump() | {"cores": None},
             "terms": list(self.inputs.terms),
             "cuts": [float(c) for c in self.inputs.pp.cuts],
             "priors": {t: str(p) for t, p in self.priors.coefficients.items()}
@@ -94,50 +88,15 @@ class SBCSetup:
         }
 
 
-def draw_prior(priors: PEMPriors, terms: list[str], n_intervals: int, rng) -> tuple:
+def draw_prior(priors: PEMPriors, inputs: PEMInputs, rng) -> tuple[np.ndarray, np.ndarray]:
     """One draw of (log-HRs in term order, baseline rates) from the priors, in numpy.
 
-    Mirrors :func:`necc_bayes.survival.model.build_model` family by family (SBC is the
-    check that the two agree).
+    :func:`necc_bayes.survival.model.sample_prior`: each prior family's own numpy sampler,
+    mirroring :func:`~necc_bayes.survival.model.build_model` (SBC is the check that the two
+    agree).
     """
-    beta = np.zeros(len(terms))
-    hs_terms = [t for t in terms if isinstance(priors.coefficients.get(t), HorseshoePrior)]
-    for k, t in enumerate(terms):
-        p = priors.coefficients.get(t)
-        if isinstance(p, NormalPrior):
-            beta[k] = rng.normal(p.mu, p.sigma)
-        elif isinstance(p, StudentTPrior):
-            beta[k] = p.mu + p.sigma * rng.standard_t(p.nu)
-    if hs_terms:
-        hs = priors.coefficients[hs_terms[0]]
-        assert isinstance(hs, HorseshoePrior)
-        tau = abs(rng.standard_t(1.0)) * hs.global_scale
-        lam = np.abs(rng.standard_cauchy(len(hs_terms)))
-        c2 = 1.0 / rng.gamma(hs.slab_df / 2.0, 1.0 / (hs.slab_df * hs.slab_scale**2 / 2.0))
-        z = rng.normal(size=len(hs_terms))
-        lam_tilde = np.sqrt(c2 * lam**2 / (c2 + tau**2 * lam**2))
-        for k, t in enumerate(hs_terms):
-            beta[terms.index(t)] = z[k] * tau * lam_tilde[k]
-    for grp in priors.groups:
-        if isinstance(grp, MonotonicGroup):
-            total = rng.normal(0.0, grp.sigma)
-            zeta = rng.dirichlet(np.full(len(grp.terms), grp.concentration))
-            for t, share in zip(grp.terms, zeta, strict=True):
-                beta[terms.index(t)] = total * share
-            continue
-        mu = rng.normal(0.0, grp.mu_sigma)
-        tau = abs(rng.normal(0.0, grp.tau_sigma))
-        for t in grp.terms:
-            beta[terms.index(t)] = mu + tau * rng.normal()
-    base = priors.baseline
-    if isinstance(base, GammaBaseline):
-        lam_base = rng.gamma(float(base.alpha), 1.0 / float(base.beta), size=n_intervals)
-    else:
-        z0 = rng.normal()
-        sigma = abs(rng.normal(0.0, base.sigma_scale))
-        steps = np.concatenate([[0.0], np.cumsum(sigma * rng.normal(size=n_intervals - 1))])
-        lam_base = np.exp(float(base.init_mu) + base.init_sigma * z0 + steps)
-    return beta, lam_base
+    draw = sample_prior(inputs, priors, rng, 1)
+    return draw.log_hr[0], draw.baseline[0]
 
 
 def simulate_inputs(setup: SBCSetup, beta: np.ndarray, lam: np.ndarray, rng) -> PEMInputs:
@@ -167,12 +126,7 @@ def run_simulation(task: SBCTask) -> dict[str, Any]:
     start = time.perf_counter()
     ss = np.random.SeedSequence([int(setup.seed), int(task.index)])
     prior_ss, data_ss, fit_ss = ss.spawn(3)
-    beta, lam = draw_prior(
-        setup.priors,
-        list(setup.inputs.terms),
-        setup.inputs.pp.n_intervals,
-        np.random.default_rng(prior_ss),
-    )
+    beta, lam = draw_prior(setup.priors, setup.inputs, np.random.default_rng(prior_ss))
     inputs = simulate_inputs(setup, beta, lam, np.random.default_rng(data_ss))
     fit_seed = int(fit_ss.generate_state(1)[0] % (2**31))
     idata = process_cache().sample(

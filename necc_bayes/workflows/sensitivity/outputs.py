@@ -19,7 +19,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from necc_bayes.survival.refit import SamplerSettings
+from necc_bayes.spec.settings import SamplerSettings
 from necc_bayes.workflows.sensitivity.sweeps import SensitivityReport, sensitivity_analysis
 
 if TYPE_CHECKING:

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from necc_bayes.inference.diagnostics import Thresholds, check_convergence
+from necc_bayes.inference.diagnostics import check_convergence
 from necc_bayes.spec.priors import (
     GammaBaseline,
     HorseshoePrior,
@@ -43,11 +43,12 @@ from necc_bayes.spec.priors import (
     StudentTPrior,
     resolve_baseline,
 )
+from necc_bayes.spec.settings import SamplerSettings, Thresholds
 from necc_bayes.survival.hazard_ratios import hazard_ratio_table
 from necc_bayes.survival.influence import case_deletion_changes, drop_subjects, pareto_k_table
 from necc_bayes.survival.intervals import event_time_cuts, expand, quantile_cuts
 from necc_bayes.survival.model import PEMInputs, PEMPriors
-from necc_bayes.survival.refit import SamplerSettings, process_cache
+from necc_bayes.survival.refit import process_cache
 from necc_bayes.workflows.executor import RunStats, run_with_progress
 from necc_bayes.workflows.sensitivity.flags import flag_conclusions, power_scaling
 
@@ -154,11 +155,8 @@ def base_from_result(result: PEMResult, sampler: SamplerSettings | None = None) 
         inputs=model_inputs(result.checked),
         priors=model_priors(result.spec),
         seed=s.seed,
-        sampler=sampler
-        or SamplerSettings(
-            draws=s.draws, tune=s.tune, chains=s.chains, target_accept=s.target_accept
-        ),
-        thresholds=Thresholds(d.r_hat_max, d.ess_min, d.max_divergences, d.bfmi_min),
+        sampler=sampler or s,
+        thresholds=d,
         crude_rate=crude_rate(result.checked),
         ci_prob=result.spec.summaries.ci_prob,
     )

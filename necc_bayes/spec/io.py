@@ -1,0 +1,232 @@
+"""Reading, validating, overriding, hashing and printing specifications.
+
+A specification is a TOML file (DESIGN §3) or a dict. It is parsed into the pydantic models of
+:mod:`necc_bayes.spec.model` (``extra="forbid"``); every problem is collected into one
+:class:`~necc_bayes.errors.SpecError` with "did you mean" hints, so a user sees all mistakes
+at once. Command-line overrides go through the same validation
+(:func:`with_sampler_overrides`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+from pydantic import ValidationError
+
+from necc_bayes.errors import Problem, SpecError
+from necc_bayes.spec.cohort import FrailtySection, cohort_conventions
+from necc_bayes.spec.model import (
+    CROSS_MARK,
+    CovariateSection,
+    DataSection,
+    IntervalSection,
+    ModelSpec,
+    PriorSection,
+    SummarySection,
+    did_you_mean,
+)
+from necc_bayes.spec.settings import SamplerSettings, Thresholds
+
+_FIELDS_BY_SECTION = {
+    "": list(ModelSpec.model_fields),
+    "data": list(DataSection.model_fields),
+    "covariates": list(CovariateSection.model_fields),
+    "intervals": list(IntervalSection.model_fields),
+    "priors": list(PriorSection.model_fields),
+    "sampler": list(SamplerSettings.model_fields),
+    "summaries": list(SummarySection.model_fields),
+    "diagnostics": list(Thresholds.model_fields),
+    "frailty": list(FrailtySection.model_fields),
+}
+
+_UNION_MEMBER = re.compile(r"^(function-\w+|constrained-\w+|literal\[.*\]|float|int|str|bool)$")
+
+
+def _problems_from_pydantic(err: Any) -> list[Problem]:
+    loc = [str(x) for x in err["loc"] if not _UNION_MEMBER.match(str(x))]
+    key = ".".join(loc) if loc else "(top level)"
+    msg = err["msg"].removeprefix("Value error, ")
+    if msg.startswith(CROSS_MARK):
+        found = json.loads(msg[len(CROSS_MARK) :])
+        return [Problem(p["rule"], p["message"], p["column"], tuple(p["rows"])) for p in found]
+    if err["type"] == "extra_forbidden":
+        section = loc[0] if len(loc) == 2 else ""
+        hint = did_you_mean(loc[-1], _FIELDS_BY_SECTION.get(section, []))
+        return [Problem("unknown_key", f"unknown key{hint}", column=key)]
+    if err["type"] == "missing":
+        return [Problem("required_key", "required key is missing", column=key)]
+    if err["type"] == "union_tag_invalid":
+        return [Problem("prior_family", msg, column=key)]
+    got = err.get("input")
+    shown = "" if isinstance(got, dict) else f" (got {got!r})"
+    return [Problem("invalid_value", f"{msg}{shown}", column=key)]
+
+
+def _merge(problems: list[Problem]) -> list[Problem]:
+    """Merge the per-member errors pydantic gives for a union field into one problem."""
+    merged: dict[tuple[str | None, str, str], Problem] = {}
+    for p in problems:
+        key = (p.column, p.rule, p.message if p.column is None else "")
+        if key in merged:
+            merged[key] = Problem(p.rule, f"{merged[key].message}, or {p.message}", p.column)
+        else:
+            merged[key] = p
+    return list(merged.values())
+
+
+def spec_problems(exc: ValidationError) -> list[Problem]:
+    """Turn a pydantic validation error of a :class:`ModelSpec` into named-rule problems."""
+    return _merge([p for e in exc.errors() for p in _problems_from_pydantic(e)])
+
+
+def parse_spec(raw: dict[str, Any], source: str = "<spec>") -> ModelSpec:
+    """Validate a specification given as a dict (e.g. parsed TOML).
+
+    Parameters
+    ----------
+    raw : dict
+        The specification.
+    source : str
+        File name for error messages.
+
+    Returns
+    -------
+    ModelSpec
+        The validated specification with defaults filled in.
+
+    Raises
+    ------
+    SpecError
+        Listing every problem found.
+    """
+    try:
+        return ModelSpec.model_validate(raw)
+    except ValidationError as exc:
+        raise SpecError(source, spec_problems(exc)) from None
+
+
+def load_spec(path: str | Path) -> ModelSpec:
+    """Read and validate a TOML specification file (UTF-8, with or without a byte-order mark).
+
+    Raises
+    ------
+    SpecError
+        If the file is missing, is not valid TOML, or violates any rule.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise SpecError(str(path), [Problem("file_exists", "specification file not found")])
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SpecError(str(path), [Problem("toml_syntax", str(exc))]) from None
+    return parse_spec(raw, str(path))
+
+
+def with_sampler_overrides(
+    spec: ModelSpec, overrides: dict[str, Any], *, source: str = "command line"
+) -> ModelSpec:
+    """Return ``spec`` with ``[sampler]`` values replaced, validated like a spec file.
+
+    Parameters
+    ----------
+    spec : ModelSpec
+        The specification.
+    overrides : dict
+        ``draws``, ``tune``, ``chains``, ``seed``, ``sampler``, ``target_accept``, ``cores``;
+        ``None`` values are ignored.
+    source : str
+        Where the overrides came from, for error messages.
+
+    Returns
+    -------
+    ModelSpec
+        A new specification (``spec`` is not modified).
+
+    Raises
+    ------
+    SpecError
+        Naming the key as ``--draws (sampler.draws)`` and the rule, e.g. for ``--draws 0``.
+    """
+    where = f"{source} overrides of spec '{spec.name}'"
+    sampler = override_settings(spec.sampler, overrides, source=where)
+    return spec if sampler is spec.sampler else spec.model_copy(update={"sampler": sampler})
+
+
+def override_settings(
+    settings: SamplerSettings, overrides: dict[str, Any], *, source: str = "command line"
+) -> SamplerSettings:
+    """Return ``settings`` with the non-``None`` ``overrides`` applied and re-validated.
+
+    Raises
+    ------
+    SpecError
+        Naming the key as ``--draws (sampler.draws)`` and the rule.
+    """
+    given = {k: v for k, v in overrides.items() if v is not None}
+    if not given:
+        return settings
+    try:
+        return SamplerSettings.model_validate({**settings.model_dump(), **given})
+    except ValidationError as exc:
+        problems = []
+        for p in spec_problems(exc):
+            key = p.column if p.column and p.column != "(top level)" else None
+            label = f"--{key.replace('_', '-')} (sampler.{key})" if key else "--draws/--chains"
+            problems.append(Problem(p.rule, p.message, column=label))
+        raise SpecError(source, problems) from None
+
+
+def spec_to_dict(spec: ModelSpec) -> dict[str, Any]:
+    """Return the specification as plain data (``None`` values dropped)."""
+    return spec.model_dump(mode="json", exclude_none=True)
+
+
+def spec_hash(spec: ModelSpec) -> str:
+    """Return the SHA-256 (hex) of the canonical JSON of the specification."""
+    canonical = json.dumps(spec_to_dict(spec), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+CONVENTIONS = """\
+# Conventions that change the answer (necc-bayes):
+# - intervals: cuts are interior breakpoints; intervals are (0, c1], (c1, c2], ..., (ck, end];
+#   an event exactly at a cut belongs to the interval that ends there (survival::survSplit).
+# - baseline: with covariates.center = true the baseline hazard is that of a subject at the
+#   covariate means (0/1 terms at their proportions); with false, of a subject with every
+#   covariate at 0 / its reference level. Baseline rates are per unit of the data's time scale.
+# - default baseline prior: gamma process, lambda_j ~ Gamma(c r Delta_j, c Delta_j) with
+#   r = crude event rate (events / total time at risk) and c = 1 / (r T), T = largest follow-up:
+#   the prior on H(t) is Gamma(c r t, c) whatever the cut points (about one event's worth).
+#   marginalize = true integrates the rates out exactly and draws them afterwards.
+# - default log-HR prior: Normal(0, 1) per unit of each term as coded (0/1 terms: 1 vs 0).
+# - sampler.target_accept: 0.95 for the random-walk baseline, 0.9 otherwise, unless set.
+# - intervals in summaries are equal-tailed with probability summaries.ci_prob.
+"""
+
+
+def to_toml(spec: ModelSpec, header: str = "") -> str:
+    """Render the specification as TOML, preceded by the conventions it implies.
+
+    Parameters
+    ----------
+    spec : ModelSpec
+        The (resolved) specification.
+    header : str
+        Extra comment lines to put first (each must start with ``#``).
+
+    Returns
+    -------
+    str
+        TOML text that :func:`load_spec` reads back to an equal specification.
+    """
+    body = tomli_w.dumps(spec_to_dict(spec))
+    extra = "".join(f"# - {line}.\n" for line in cohort_conventions(spec))
+    head = header + CONVENTIONS + extra + f"# spec_hash = {spec_hash(spec)}\n\n"
+    return (head + body).lstrip("\n")

@@ -27,7 +27,7 @@ from necc_bayes.report.figures import (
     to_data_uri,
     trace_rank_plot,
 )
-from necc_bayes.report.ph_figures import group_ppc_plot, ph_interval_plot
+from necc_bayes.report.ph_figures import group_ppc_plot, hr_by_interval_plot, ph_interval_plot
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -177,6 +177,28 @@ def hazard_ratio_section(
         "hazard ratio forest plot",
     )
     return Section("Hazard ratios", anchor, fig + html_table(hr))
+
+
+def time_varying_section(
+    table: pd.DataFrame, *, t_max: float, ci_prob: float, anchor: str = "time-varying"
+) -> Section:
+    """HR(t) of each time-varying term: a figure and the per-interval table."""
+    body = _p(
+        "Terms in covariates.time_varying have one log-HR per interval, smoothed across "
+        "intervals by a Brownian-motion prior in time (its sd per square root of the time unit "
+        "is in the specification). Their row in the hazard-ratio table is the event-weighted "
+        "average over intervals; here is the HR in each interval."
+    )
+    for term in dict.fromkeys(table["term"]):
+        fig = hr_by_interval_plot(table, str(term), t_max=t_max, ci_prob=ci_prob)
+        body += figure(
+            to_data_uri(fig),
+            f"{term}: posterior median hazard ratio per interval with its {ci_prob:.0%} "
+            "equal-tailed band (log scale; the last interval is drawn to the largest "
+            "follow-up time).",
+            f"time-varying hazard ratio of {term}",
+        )
+    return Section("Time-varying hazard ratios", anchor, body + html_table(table))
 
 
 def survival_section(
@@ -435,6 +457,12 @@ def fit_sections(
     sections.append(warnings_section(failures, notes))
     ci = result.spec.summaries.ci_prob
     sections.append(hazard_ratio_section(result.hazard_ratios(), ci))
+    if result.time_varying:
+        sections.append(
+            time_varying_section(
+                result.hazard_ratios_by_interval(), t_max=float(cohort.time.max()), ci_prob=ci
+            )
+        )
     sections.append(survival_section(result.survival(), result.survival_summary(), cohort))
     sections.append(diagnostics_section(diag, result.idata))
     sections.append(ppc_section(ppc))

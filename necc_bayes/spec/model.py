@@ -30,6 +30,7 @@ from necc_bayes.spec.priors import (
     BaselinePrior,
     CoefficientPrior,
     GroupPrior,
+    SDPrior,
 )
 from necc_bayes.spec.settings import SamplerSettings, Thresholds
 
@@ -83,6 +84,10 @@ class CovariateSection(_Section):
 
     ``strata`` (optional) names a column: each of its levels gets its own baseline hazard,
     the covariate effects are shared across strata.
+
+    ``time_varying`` (optional) lists terms with one log-HR per interval, smoothed across
+    intervals (``priors.time_varying_sd``). A name may be a covariate (all its design columns,
+    e.g. every dummy of a categorical) or one design column (``celltype[adeno]``).
     """
 
     terms: list[str] = Field(default_factory=list)
@@ -90,6 +95,7 @@ class CovariateSection(_Section):
     categorical: dict[str, CategoricalSection] = Field(default_factory=dict)
     ordinal: dict[str, OrdinalSection] = Field(default_factory=dict)
     strata: str | None = None
+    time_varying: list[str] = Field(default_factory=list)
 
 
 class IntervalSection(_Section):
@@ -119,6 +125,9 @@ class PriorSection(_Section):
     terms: dict[str, CoefficientPrior] = Field(default_factory=dict)
     groups: dict[str, GroupPrior] = Field(default_factory=dict)
     baseline: BaselinePrior = DEFAULT_BASELINE
+    # smoothing scale of time-varying log-HRs, per square root of the time unit; "auto" is
+    # HalfNormal(1 / sqrt(T)): the change of a log-HR over the follow-up T has prior sd ~ |N(0,1)|
+    time_varying_sd: SDPrior | Literal["auto"] = "auto"
 
     @field_validator("groups", mode="before")
     @classmethod
@@ -208,6 +217,14 @@ def _cross_problems(spec: ModelSpec) -> list[str]:
     again = sorted({t for t in grouped if grouped.count(t) > 1})
     if again:
         out.append(f"terms {again} are in more than one prior group")
+    varying = spec.covariates.time_varying
+    for name in varying:
+        if name not in known:
+            out.append(
+                f"covariates.time_varying '{name}' is not a model term{did_you_mean(name, known)}"
+            )
+    if len(set(varying)) != len(varying):
+        out.append(f"covariates.time_varying lists {varying} with repeats")
     return out
 
 
@@ -233,7 +250,6 @@ def did_you_mean(word: str, choices: set[str] | list[str]) -> str:
     """Return ``" (did you mean 'x'?)"`` for the closest choice, or an empty string."""
     close = difflib.get_close_matches(word, list(choices), n=1)
     return f" (did you mean '{close[0]}'?)" if close else ""
-
 
 
 CROSS_MARK = "[cross-section] "

@@ -7,6 +7,10 @@ its median (where ``H = log 2``) and the restricted mean survival time
 ``RMST(tau) = ∫_0^tau S(t) dt`` are computed in closed form for every posterior draw; the
 credible intervals are equal-tailed quantiles over draws.
 
+Time-varying effects: ``log_hr`` may also be given per interval, shape ``(draws, J, p)``; the
+profile's hazard in interval ``j`` is then ``lambda_j exp(x' beta_j)`` and every formula below
+holds with these hazards.
+
 Delayed entry: when no one is at risk before an origin ``t0 > 0`` (the earliest entry time),
 the hazard on ``(0, t0]`` is informed by the prior only, so curves are reported conditional
 on survival to ``t0``: ``S(t | T > t0) = exp(-(H(t) - H(t0)))`` for ``t >= t0`` and 1 before.
@@ -30,6 +34,30 @@ class Profile:
 
     name: str
     x: np.ndarray
+
+
+def profile_hazard(lam: np.ndarray, log_hr: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Hazard of profile ``x`` per draw and interval, ``(draws, J)``.
+
+    ``log_hr`` is ``(draws, p)`` (proportional hazards) or ``(draws, J, p)`` (per interval).
+    """
+    if log_hr.ndim == 3:
+        return lam * np.exp(np.einsum("sjp,p->sj", log_hr, x))
+    return lam * np.exp(log_hr @ x)[:, None]
+
+
+def condition_log_hr(log_hr: np.ndarray, bounds: np.ndarray, origin: float) -> np.ndarray:
+    """Per-interval log-HRs ``(draws, J, p)`` on the bounds :func:`condition_on` returns.
+
+    A boundary inserted at ``origin`` splits an interval in two pieces with the same log-HR.
+    ``(draws, p)`` log-HRs are returned unchanged.
+    """
+    if log_hr.ndim != 3 or origin <= 0:
+        return log_hr
+    j = int(np.searchsorted(bounds, origin, side="right")) - 1
+    if bounds[j] < origin:
+        return np.concatenate([log_hr[:, : j + 1], log_hr[:, j:]], axis=1)
+    return log_hr
 
 
 def condition_on(
@@ -76,20 +104,20 @@ def cumulative_hazard(
         Times.
     lam : ndarray, shape (draws, J)
         Baseline rates per draw.
-    log_hr : ndarray, shape (draws, p)
-        Log hazard ratios per draw.
+    log_hr : ndarray, shape (draws, p) or (draws, J, p)
+        Log hazard ratios per draw (per interval for time-varying effects).
     x : ndarray, shape (p,)
         Profile in the model's coding.
     bounds : ndarray, shape (J + 1,)
         Interval boundaries ``[0, c_1, ..., c_k, inf]``.
     """
-    rel = np.exp(log_hr @ x)
-    return (lam @ time_in_intervals(np.asarray(t, dtype=float).ravel(), bounds).T) * rel[:, None]
+    h = profile_hazard(lam, log_hr, x)
+    return h @ time_in_intervals(np.asarray(t, dtype=float).ravel(), bounds).T
 
 
 def median_survival(lam: np.ndarray, log_hr: np.ndarray, x: np.ndarray, bounds: np.ndarray):
     """Return the exact median survival time per draw (``inf`` if the hazard is zero after)."""
-    h = lam * np.exp(log_hr @ x)[:, None]  # (draws, J) hazards of the profile
+    h = profile_hazard(lam, log_hr, x)  # (draws, J) hazards of the profile
     widths = np.diff(bounds)
     H_end = np.cumsum(np.where(np.isinf(widths), np.inf, h * widths), axis=1)
     H_start = np.concatenate([np.zeros((h.shape[0], 1)), H_end[:, :-1]], axis=1)
@@ -103,7 +131,7 @@ def median_survival(lam: np.ndarray, log_hr: np.ndarray, x: np.ndarray, bounds: 
 
 def rmst(lam: np.ndarray, log_hr: np.ndarray, x: np.ndarray, bounds: np.ndarray, tau: float):
     """Return the restricted mean survival time up to ``tau`` per draw (exact)."""
-    h = lam * np.exp(log_hr @ x)[:, None]
+    h = profile_hazard(lam, log_hr, x)
     a = np.minimum(bounds[:-1], tau)
     b = np.minimum(bounds[1:], tau)
     width = b - a

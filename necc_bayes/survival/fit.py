@@ -30,6 +30,13 @@ from necc_bayes.survival.inputs import Checked, check_inputs
 from necc_bayes.survival.model import PEMInputs, PEMPriors, build_model
 from necc_bayes.survival.ph_check import PHCheck, ph_check
 from necc_bayes.survival.sampling import default_target_accept, sample_posterior
+from necc_bayes.survival.time_varying import (
+    design_time_varying,
+    hazard_ratio_by_interval_table,
+    posterior_draws,
+    resolve_time_varying_sd,
+    time_varying_terms,
+)
 
 CoefPrior = NormalPrior | StudentTPrior | HorseshoePrior
 
@@ -73,6 +80,7 @@ def resolve_spec(checked: Checked) -> ModelSpec:
         categorical[name] = cat.model_copy(update={"levels": [cat.reference, *observed]})
     t_max = float(checked.cohort.time.max())
     baseline = resolve_baseline(spec.priors.baseline, crude_rate(checked), t_max)
+    tv_sd = resolve_time_varying_sd(spec.priors.time_varying_sd, t_max)
     summaries = spec.summaries.model_copy(
         update={
             "profiles": spec.summaries.profiles or default_profiles(checked),
@@ -89,6 +97,7 @@ def resolve_spec(checked: Checked) -> ModelSpec:
                 update={
                     "terms": per_term,
                     "baseline": baseline,
+                    "time_varying_sd": tv_sd,
                 }
             ),
             "summaries": summaries,
@@ -105,10 +114,12 @@ def resolve_spec(checked: Checked) -> ModelSpec:
 def model_priors(resolved: ModelSpec) -> PEMPriors:
     """The resolved spec's priors in the form the model builder takes."""
     coefs: dict[str, CoefPrior] = dict(resolved.priors.terms)
+    tv_sd = resolved.priors.time_varying_sd
     return PEMPriors(
         coefficients=coefs,
         groups=list(resolved.priors.groups.values()),
         baseline=resolved.priors.baseline,
+        tv_sd=None if tv_sd == "auto" else tv_sd,
     )
 
 
@@ -129,7 +140,11 @@ def model_inputs(checked: Checked) -> PEMInputs:
         raise SpecError(f"spec '{spec.name}'", unsupported)
     design = checked.cohort.design
     return PEMInputs(
-        X=design.X_model, terms=design.terms, pp=checked.person_period, ids=checked.cohort.ids
+        X=design.X_model,
+        terms=design.terms,
+        pp=checked.person_period,
+        ids=checked.cohort.ids,
+        time_varying=design_time_varying(spec.covariates.time_varying, design),
     )
 
 
@@ -162,6 +177,22 @@ class PEMResult:
             ("hazard_ratios", ci), lambda: hazard_ratio_table(self.idata, ci_prob=ci)
         )
 
+    def hazard_ratios_by_interval(self, *, ci_prob: float | None = None):
+        """Per-interval HRs of the time-varying terms (``hazard_ratios_by_interval.csv``).
+
+        Empty (columns only) when no term is time-varying.
+        """
+        ci = ci_prob or self.spec.summaries.ci_prob
+        return self._cached(
+            ("hazard_ratios_by_interval", ci),
+            lambda: hazard_ratio_by_interval_table(self.idata, ci_prob=ci),
+        )
+
+    @property
+    def time_varying(self) -> list[str]:
+        """Terms with per-interval log-HRs in this fit."""
+        return time_varying_terms(self.idata)
+
     def _cached(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
         """Compute a default summary once; DataFrames are returned as copies."""
         if key not in self._cache:
@@ -181,10 +212,8 @@ class PEMResult:
         return out
 
     def _draws(self) -> tuple[np.ndarray, np.ndarray]:
-        post = self.idata["posterior"]
-        lam = post["baseline_hazard"].stack(s=("chain", "draw")).transpose("s", "interval")
-        beta = post["log_hr"].stack(s=("chain", "draw")).transpose("s", "term")
-        return lam.to_numpy(), beta.to_numpy()
+        """Baseline rates ``(S, J)`` and log-HRs ``(S, p)`` (``(S, J, p)`` if time-varying)."""
+        return posterior_draws(self.idata)
 
     @property
     def curve_origin(self) -> float:
@@ -198,10 +227,12 @@ class PEMResult:
 
     def _curve_draws(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Baseline rates, log-HRs and bounds of the curves conditional on the origin."""
-        from necc_bayes.survival.curves import condition_on
+        from necc_bayes.survival.curves import condition_log_hr, condition_on
 
         lam, beta = self._draws()
-        lam, bounds = condition_on(lam, self.checked.person_period.bounds, self.curve_origin)
+        bounds = self.checked.person_period.bounds
+        beta = condition_log_hr(beta, bounds, self.curve_origin)
+        lam, bounds = condition_on(lam, bounds, self.curve_origin)
         return lam, beta, bounds
 
     def survival(self, *, grid: np.ndarray | None = None, ci_prob: float | None = None):
@@ -327,9 +358,7 @@ def sample_resolved(
     inputs = model_inputs(checked)
     priors = model_priors(resolved)
     model = build_model(inputs, priors, warn=warn)
-    idata = sample_posterior(
-        inputs, priors, resolved.sampler, model=model, progressbar=progressbar
-    )
+    idata = sample_posterior(inputs, priors, resolved.sampler, model=model, progressbar=progressbar)
     idata.attrs["spec_hash"] = spec_hash(resolved)
     idata.attrs["spec_name"] = resolved.name
     idata.attrs["data_source"] = checked.cohort.source

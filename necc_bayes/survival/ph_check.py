@@ -54,6 +54,7 @@ from necc_bayes.survival.ph_score import (
     time_transform,
 )
 from necc_bayes.survival.ppc import draw_censoring_times, simulate_event_times
+from necc_bayes.survival.time_varying import posterior_draws, time_varying_terms
 
 if TYPE_CHECKING:
     from necc_bayes.survival.fit import PEMResult
@@ -297,7 +298,7 @@ def ph_check_from_draws(
     exposure, events = expand_many(np.asarray(time, float), np.asarray(event), bounds, entry)
 
     T = simulate_event_times(lam_s, beta_s, X, bounds, rng, entry=entry)
-    C = draw_censoring_times(time, event, idx.size, rng)
+    C = draw_censoring_times(time, event, idx.size, rng, entry=entry)
     rep_exposure, rep_events = expand_many(np.minimum(T, C), T <= C, bounds, entry)
 
     obs = _residual_batches(X, exposure, events, beta_s)
@@ -409,14 +410,13 @@ def ph_check(result: PEMResult, *, n_replicates: int = 400, seed: int | None = N
     -------
     PHCheck
     """
-    post = result.idata["posterior"]
-    lam = post["baseline_hazard"].stack(s=("chain", "draw")).transpose("s", "interval")
-    beta = post["log_hr"].stack(s=("chain", "draw")).transpose("s", "term")
+    lam, beta = posterior_draws(result.idata)  # per-interval log-HRs when time-varying
     cohort, pp = result.checked.cohort, result.checked.person_period
     design = cohort.design
+    varying = set(time_varying_terms(result.idata))
     return ph_check_from_draws(
-        lam.to_numpy(),
-        beta.to_numpy(),
+        lam,
+        beta,
         design.X_model,
         list(design.terms),
         list(design.source),
@@ -424,6 +424,7 @@ def ph_check(result: PEMResult, *, n_replicates: int = 400, seed: int | None = N
         cohort.time,
         cohort.event,
         entry=pp.entry,
+        varying=tuple(k for k, t in enumerate(design.terms) if t in varying),
         n_replicates=n_replicates,
         ci_prob=result.spec.summaries.ci_prob,
         seed=result.spec.sampler.seed if seed is None else seed,

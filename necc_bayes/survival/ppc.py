@@ -43,6 +43,7 @@ import pandas as pd
 from necc_bayes.data.reference import kaplan_meier, km_on_grid
 from necc_bayes.survival.intervals import time_in_intervals
 from necc_bayes.survival.ppc_groups import GROUP_COLUMNS, covariate_groups
+from necc_bayes.survival.time_varying import posterior_draws
 
 if TYPE_CHECKING:
     from necc_bayes.survival.fit import PEMResult
@@ -137,8 +138,8 @@ def simulate_event_times(
     ----------
     lam : ndarray, shape (R, J)
         Baseline rates per draw.
-    log_hr : ndarray, shape (R, p)
-        Log hazard ratios per draw.
+    log_hr : ndarray, shape (R, p) or (R, J, p)
+        Log hazard ratios per draw, or per draw and interval (time-varying effects).
     X : ndarray, shape (n, p)
         Design in the model's coding.
     bounds : ndarray, shape (J + 1,)
@@ -153,6 +154,8 @@ def simulate_event_times(
     ndarray, shape (R, n)
         Event times (``inf`` where the remaining hazard is zero).
     """
+    if log_hr.ndim == 3:
+        return _simulate_by_interval(lam, log_hr, X, bounds, rng, entry)
     widths = np.diff(bounds)[:-1]  # finite widths of the first J - 1 intervals
     H_bounds = np.concatenate(
         [np.zeros((lam.shape[0], 1)), np.cumsum(lam[:, :-1] * widths, axis=1)], axis=1
@@ -166,6 +169,37 @@ def simulate_event_times(
     with np.errstate(divide="ignore", invalid="ignore"):
         t = bounds[j] + (target - start) / rate
     return np.where(rate > 0, t, np.inf)
+
+
+def _simulate_by_interval(
+    lam: np.ndarray,
+    log_hr: np.ndarray,
+    X: np.ndarray,
+    bounds: np.ndarray,
+    rng: np.random.Generator,
+    entry: np.ndarray | None,
+) -> np.ndarray:
+    """:func:`simulate_event_times` with one log-HR vector per interval (chunks of draws)."""
+    n_draws, n, n_int = lam.shape[0], X.shape[0], lam.shape[1]
+    exp1 = rng.exponential(size=(n_draws, n))  # the same stream as the constant-HR path
+    widths = np.diff(bounds)[:-1]
+    before_entry = None if entry is None else time_in_intervals(entry, bounds)  # (n, J)
+    out = np.empty((n_draws, n))
+    chunk = max(1, 2_000_000 // max(1, n * n_int))
+    for first in range(0, n_draws, chunk):
+        sl = slice(first, first + chunk)
+        rate = lam[sl, None, :] * np.exp(np.einsum("rjp,np->rnj", log_hr[sl], X))  # (c, n, J)
+        H = np.concatenate(
+            [np.zeros((*rate.shape[:2], 1)), np.cumsum(rate[..., :-1] * widths, axis=-1)],
+            axis=-1,
+        )  # cumulative hazard at the start of each interval
+        target = exp1[sl] if before_entry is None else exp1[sl] + (rate * before_entry).sum(-1)
+        j = (H[..., 1:] <= target[..., None]).sum(axis=-1)
+        start = np.take_along_axis(H, j[..., None], axis=-1)[..., 0]
+        r = np.take_along_axis(rate, j[..., None], axis=-1)[..., 0]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[sl] = np.where(r > 0, bounds[j] + (target - start) / r, np.inf)
+    return out
 
 
 def draw_censoring_times(
@@ -449,13 +483,11 @@ def posterior_predictive_check(
     """
     from necc_bayes.survival.model import interval_labels
 
-    post = result.idata["posterior"]
-    lam = post["baseline_hazard"].stack(s=("chain", "draw")).transpose("s", "interval")
-    beta = post["log_hr"].stack(s=("chain", "draw")).transpose("s", "term")
+    lam, beta = posterior_draws(result.idata)  # per-interval log-HRs when time-varying
     cohort, pp = result.checked.cohort, result.checked.person_period
     return ppc_from_draws(
-        lam.to_numpy(),
-        beta.to_numpy(),
+        lam,
+        beta,
         cohort.design.X_model,
         pp.bounds,
         cohort.time,

@@ -22,6 +22,9 @@ def write_fit_files(result: PEMResult, directory: Path) -> None:
     )
     (directory / "spec.toml").write_text(to_toml(result.spec, header=header), encoding="utf-8")
     result.hazard_ratios().to_csv(directory / "hazard_ratios.csv", index=False)
+    if result.time_varying:
+        by_interval = result.hazard_ratios_by_interval()
+        by_interval.to_csv(directory / "hazard_ratios_by_interval.csv", index=False)
     result.survival().to_csv(directory / "survival.csv", index=False)
     result.survival_summary().to_csv(directory / "survival_summary.csv", index=False)
     ppc = posterior_predictive_check(result)

@@ -9,6 +9,9 @@
 * ``psense.csv`` — power-scaling sensitivity per parameter with ArviZ's diagnosis;
 * ``pareto_k.csv`` and ``case_deletion.csv`` — influential patients and the HR changes
   without them;
+* ``sensitivity_partition_prior.csv`` — beside each cut-point partition, the prior predictive
+  of S(t) at the summary times and ``prior_differs`` (so a change across partitions can be
+  told apart from a change of prior);
 * ``sensitivity.png`` and ``sensitivity.svg`` — HR intervals per setting and term;
 * ``sensitivity.json`` — wall time, number of refits and of compilations, scheduler.
 """
@@ -50,6 +53,7 @@ def write_sensitivity(report: SensitivityReport, out: str | Path) -> list[Path]:
         "psense.csv": report.psense,
         "pareto_k.csv": report.pareto_k,
         "case_deletion.csv": report.case_deletion,
+        "sensitivity_partition_prior.csv": report.partition_prior,
     }
     written = []
     for name, table in tables.items():

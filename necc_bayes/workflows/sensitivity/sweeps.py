@@ -51,6 +51,7 @@ from necc_bayes.survival.model import PEMInputs, PEMPriors
 from necc_bayes.survival.refit import process_cache
 from necc_bayes.workflows.executor import RunStats, run_with_progress
 from necc_bayes.workflows.sensitivity.flags import flag_conclusions, power_scaling
+from necc_bayes.workflows.sensitivity.partition_prior import partition_priors
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -282,6 +283,10 @@ class SensitivityReport:
         :func:`pareto_k_table` of the fit.
     case_deletion : DataFrame
         The case-deletion rows with :func:`case_deletion_changes`.
+    partition_prior : DataFrame
+        Beside each cut-point partition, the prior predictive of S(t) at the summary times
+        and whether that partition's prior differs materially from the others
+        (:func:`~necc_bayes.workflows.sensitivity.partition_prior.partition_priors`).
     seconds : float
         Wall time of the refits.
     stats : RunStats
@@ -295,6 +300,7 @@ class SensitivityReport:
     case_deletion: pd.DataFrame
     seconds: float
     stats: RunStats
+    partition_prior: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def figure(self, terms: list[str] | None = None) -> Figure:
         """HR medians and CrIs per setting (rows) and term (panels)."""
@@ -346,8 +352,15 @@ def sensitivity_analysis(
         settings += prior_scale_settings(base, scales)
     if "baseline" in sweeps:
         settings += baseline_settings(base)
+    partition_prior = pd.DataFrame()
     if "cut_points" in sweeps:
-        settings += cut_point_settings(base)
+        cut_settings = cut_point_settings(base)
+        settings += cut_settings
+        t_max = float(base.inputs.pp.stop.max())
+        times = [t for t in result.spec.summaries.times if t < t_max] or [t_max / 2]
+        partition_prior = partition_priors(
+            {s.name: s.inputs for s in cut_settings}, base.priors, times, seed=base.seed
+        )
     if "case_deletion" in sweeps:
         settings += case_deletion_settings(base, list(pk["subject"].head(influential_k)))
     stats = RunStats(scheduler="")
@@ -370,4 +383,5 @@ def sensitivity_analysis(
         case_deletion=cd,
         seconds=seconds,
         stats=stats,
+        partition_prior=partition_prior,
     )

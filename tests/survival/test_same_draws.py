@@ -8,10 +8,16 @@ before issue 15's second half changed any behaviour) with::
         overrides=dict(draws=50, tune=100, chains=2, seed=7), progressbar=False, warn=False)
 
 hashing ``posterior/baseline_hazard`` then ``posterior/log_hr`` (float64, C order) with
-SHA-256. Both specs use the marginalised gamma baseline (nutpie), whose default
+SHA-256. Both specs used the marginalised gamma baseline (nutpie), whose default
 ``target_accept`` (0.9) issue 15 does not change; the random-walk default changes by design.
-A different platform/BLAS can change the last bits of a NUTS trajectory: the values are
-compared to 1e-9 relative first (the readable failure), then the checksum.
+Issue 23 then changed the *default* baseline prior to the gamma process, so the test names the
+old default explicitly (``baseline = {dist = "gamma"}``, i.e. Gamma(1, 1/r) per interval):
+the same model must still give the same draws. They agree to about 3e-9 relative but not to
+the last bit: the gamma parameters became per-interval vectors (the gamma-process prior needs
+them), which changes the rounding of the marginal log-likelihood's constant by ~1e-16 and,
+through 150 NUTS iterations, the last digits of the draws. So the values are compared to
+1e-5 relative (the hierarchical spec drifts to 1.3e-6 by the last draw) and the checksum is no longer required (it is still printed on failure).
+A different platform/BLAS can change the last bits of a NUTS trajectory too.
 About 25 s (two compilations, 2 x 150 iterations each).
 """
 
@@ -22,6 +28,8 @@ import hashlib
 import numpy as np
 import pytest
 
+from necc_bayes.spec.io import load_spec
+from necc_bayes.spec.priors import GammaBaseline
 from necc_bayes.survival.fit import fit
 
 COHORT = "data/synthetic/necc_synthetic_cohort.csv"
@@ -61,8 +69,12 @@ RECORDED = {
 @pytest.mark.slow
 @pytest.mark.parametrize("spec", sorted(RECORDED))
 def test_fixed_seed_draws_unchanged_by_the_refactor(spec):
+    declared = load_spec(spec)
+    old_default = declared.model_copy(
+        update={"priors": declared.priors.model_copy(update={"baseline": GammaBaseline()})}
+    )
     result = fit(
-        spec,
+        old_default,
         COHORT,
         overrides={"draws": 50, "tune": 100, "chains": 2, "seed": 7},
         progressbar=False,
@@ -71,10 +83,10 @@ def test_fixed_seed_draws_unchanged_by_the_refactor(spec):
     post = result.idata["posterior"]
     want = RECORDED[spec]
     np.testing.assert_allclose(
-        post["baseline_hazard"].to_numpy()[:, -1], want["baseline_hazard_last"], rtol=1e-9
+        post["baseline_hazard"].to_numpy()[:, -1], want["baseline_hazard_last"], rtol=1e-5
     )
-    np.testing.assert_allclose(post["log_hr"].to_numpy()[:, -1], want["log_hr_last"], rtol=1e-9)
+    np.testing.assert_allclose(post["log_hr"].to_numpy()[:, -1], want["log_hr_last"], rtol=1e-5)
     digest = hashlib.sha256()
     for name in ("baseline_hazard", "log_hr"):
         digest.update(np.ascontiguousarray(post[name].to_numpy(), dtype=np.float64).tobytes())
-    assert digest.hexdigest() == want["sha256"]
+    print(f"sha256 now {digest.hexdigest()}, at d87ef31 {want['sha256']}")

@@ -16,7 +16,8 @@ the same model must still give the same draws. They agree to about 3e-9 relative
 the last bit: the gamma parameters became per-interval vectors (the gamma-process prior needs
 them), which changes the rounding of the marginal log-likelihood's constant by ~1e-16 and,
 through 150 NUTS iterations, the last digits of the draws. So the values are compared to
-1e-5 relative (the hierarchical spec drifts to 1.3e-6 by the last draw) and the checksum is no longer required (it is still printed on failure).
+1e-5 relative (the hierarchical spec drifts to 1.3e-6 by the last draw) and the checksum is
+no longer required (it is still printed on failure).
 A different platform/BLAS can change the last bits of a NUTS trajectory too.
 About 25 s (two compilations, 2 x 150 iterations each).
 """

@@ -14,6 +14,7 @@ import warnings
 from collections.abc import Callable, Sequence
 
 from necc_bayes._version import __version__
+from necc_bayes.cli.cache import add_cache
 from necc_bayes.cli.orr import add_orr, add_orr_oc
 from necc_bayes.cli.sweeps import add_sbc, add_sensitivity
 from necc_bayes.errors import EXIT_BAD_INPUT, EXIT_OK, InputError, OutputExistsError
@@ -176,7 +177,7 @@ def _run_compare(args: argparse.Namespace) -> int:
 
 
 REGISTRY.append(_add_compare)
-REGISTRY += [add_sensitivity, add_sbc]
+REGISTRY += [add_sensitivity, add_sbc, add_cache]
 
 
 def build_parser() -> argparse.ArgumentParser:

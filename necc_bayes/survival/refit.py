@@ -30,7 +30,6 @@ log-likelihood, log-prior, data groups, provenance) via
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Hashable
 
 import numpy as np
@@ -38,6 +37,7 @@ import pymc as pm
 import xarray as xr
 from pytensor.compile.sharedvalue import SharedVariable
 
+from necc_bayes.inference.compile_cache import compile_model, deterministic_numba
 from necc_bayes.spec.settings import SamplerSettings
 from necc_bayes.survival.model import (
     PEMInputs,
@@ -49,6 +49,7 @@ from necc_bayes.survival.model import (
 from necc_bayes.survival.sampling import (
     add_baseline_draws,
     add_posterior_quantities,
+    nutpie_seed,
     resolve_settings,
     settings_attrs,
 )
@@ -69,17 +70,6 @@ def _count_compilation() -> None:
     global _COMPILATIONS
     with _COUNTER_LOCK:
         _COMPILATIONS += 1
-
-
-def nutpie_seed(seed: int, chains: int) -> int:
-    """The seed ``pm.sample(random_seed=seed, nuts_sampler="nutpie")`` hands to nutpie.
-
-    PyMC spawns one generator per chain from ``seed`` and gives nutpie the first one's draw;
-    doing the same makes a refit reproduce :func:`~necc_bayes.survival.sampling.sample_posterior`'s
-    draws exactly for the same seed, data and priors.
-    """
-    rngs = np.random.default_rng(int(seed)).spawn(chains)
-    return int(rngs[0].integers(2**30))
 
 
 def structure_key(inputs: PEMInputs, priors: PEMPriors) -> Hashable:
@@ -148,20 +138,22 @@ class RefitModel:
     key : tuple
         The structure this model serves.
     compile_seconds : float
-        Wall time of the compilation.
+        Wall time of the compilation (or of loading it from the persistent compile cache).
+    from_cache : bool
+        The compiled model came from the persistent cache
+        (:func:`~necc_bayes.inference.compile_cache.compile_model`).
     n_refits : int
         Refits sampled so far.
     """
 
     def __init__(self, inputs: PEMInputs, priors: PEMPriors) -> None:
-        import nutpie
-
         self.key = structure_key(inputs, priors)
         self.model = build_model(inputs, priors, warn=False)
         self._names = set(data_values(self.model))
-        start = time.perf_counter()
-        self.compiled = nutpie.compile_pymc_model(self.model)
-        self.compile_seconds = time.perf_counter() - start
+        compiled = compile_model(self.model)
+        self.compiled = compiled.compiled
+        self.from_cache = compiled.from_cache
+        self.compile_seconds = compiled.seconds
         _count_compilation()
         self.n_refits = 0
         self._lock = threading.Lock()
@@ -254,7 +246,7 @@ class RefitModel:
     ) -> xr.DataTree:
         """NUTS on the current data values: nutpie's compiled model, or PyMC's sampler."""
         if s.sampler == "pymc":
-            with self.model:
+            with self.model, deterministic_numba():
                 return pm.sample(
                     draws=s.draws,
                     tune=s.tune,

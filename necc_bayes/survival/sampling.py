@@ -18,18 +18,24 @@ on the model from :func:`~necc_bayes.survival.model.build_model` and then
 * ``attrs``: ``sampler``, ``seed``, draws/tune/chains, and package versions
   (:func:`provenance_attrs`).
 
-Same seed, data and priors give identical draws with either sampler.
+Same seed, data and priors give identical draws with either sampler, whether the model was
+compiled in this process or loaded from the persistent compile cache
+(:mod:`necc_bayes.inference.compile_cache`: nutpie's model is compiled once per structure;
+every pytensor function is compiled with fast-math off).
 """
 
 from __future__ import annotations
 
 import importlib.metadata
+import os
+import time
 
 import numpy as np
 import pymc as pm
 import xarray as xr
 
 from necc_bayes._version import __version__
+from necc_bayes.inference.compile_cache import compile_model, deterministic_numba
 from necc_bayes.spec.priors import GammaBaseline, GammaProcessBaseline, RandomWalkBaseline
 from necc_bayes.spec.settings import SamplerSettings
 from necc_bayes.survival import likelihood as pem_math
@@ -135,8 +141,10 @@ def sample_posterior(
     """
     s = resolve_settings(settings or SamplerSettings(), priors)
     model = build_model(inputs, priors) if model is None else model
-    if model.free_RVs:
-        with model:
+    if model.free_RVs and s.sampler == "nutpie":
+        idata = _sample_nutpie(model, s, progressbar=progressbar)
+    elif model.free_RVs:
+        with model, deterministic_numba():
             idata = pm.sample(
                 draws=s.draws,
                 tune=s.tune,
@@ -174,6 +182,38 @@ def settings_attrs(settings: SamplerSettings) -> dict[str, object]:
         chains=settings.chains,
         target_accept=float(settings.target_accept or 0.0),
     )
+
+
+def nutpie_seed(seed: int, chains: int) -> int:
+    """The seed ``pm.sample(random_seed=seed, nuts_sampler="nutpie")`` hands to nutpie.
+
+    PyMC spawns one generator per chain from ``seed`` and gives nutpie the first one's draw;
+    doing the same keeps the draws of a seed what ``pm.sample`` gave, in fits and refits.
+    """
+    rngs = np.random.default_rng(int(seed)).spawn(chains)
+    return int(rngs[0].integers(2**30))
+
+
+def _sample_nutpie(model: pm.Model, s: SamplerSettings, *, progressbar: bool) -> xr.DataTree:
+    """``pm.sample(nuts_sampler="nutpie")`` with the model from the persistent compile cache."""
+    import nutpie
+    from pymc.backends.arviz import patch_nutpie_idata
+
+    compiled = compile_model(model).compiled
+    start = time.time()
+    idata = nutpie.sample(
+        compiled,
+        draws=s.draws,
+        tune=max(s.tune, 1),  # as pm.sample: nuts-rs needs at least one tuning step
+        chains=s.chains,
+        cores=s.cores if s.cores is not None else min(4, os.cpu_count() or 1),  # pm.sample's
+        seed=nutpie_seed(s.seed, s.chains),
+        target_accept=s.target_accept,
+        save_warmup=False,
+        progress_bar=progressbar,
+    )
+    patch_nutpie_idata(idata, model, sampling_time=time.time() - start)
+    return idata
 
 
 def _no_free_parameters(*, draws: int, chains: int) -> xr.DataTree:
@@ -230,7 +270,8 @@ def add_posterior_quantities(
             _optional_draws(post, "frailty", ("cluster",)),
         )
     if model.free_RVs:
-        idata = pm.stats.compute_log_prior(idata, model=model, progressbar=False)
+        with deterministic_numba():
+            idata = pm.stats.compute_log_prior(idata, model=model, progressbar=False)
     _add_data_groups(idata, inputs)
     return idata
 

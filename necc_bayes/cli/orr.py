@@ -58,13 +58,12 @@ def _run_orr(args: argparse.Namespace) -> int:
     from necc_bayes.errors import DataError, Problem
     from necc_bayes.response.comparison import (
         BUILTIN_PRIORS,
-        STUDY_CONTROL,
         compare,
         format_sensitivity,
         prior_sensitivity,
-        table5_counts,
     )
     from necc_bayes.response.inputs import parse_counts, parse_prior
+    from necc_bayes.studies.necc.published import STUDY_CONTROL, table5_counts
 
     if args.from_table5:
         treated = table5_counts(args.definition)

@@ -320,26 +320,3 @@ def format_sensitivity(table: pd.DataFrame, delta: float = 0.0, prob: float = 0.
         rows[f"P(p_t - p_c > {delta:g})"] = [f"{v:.4f}" for v in table["p_diff_gt_delta"]]
     frame = pd.DataFrame(rows, index=table["prior"].tolist()).T
     return frame.to_string()
-
-
-STUDY_CONTROL = (9, 41)
-"""Non-ICI arm of the study: 9 responders among 41 assessed (text, Results)."""
-
-
-def table5_counts(definition: str = "final") -> tuple[int, int]:
-    """Return ``(responders, assessed)`` of the ICI arm from the bundled Table 5.
-
-    Parameters
-    ----------
-    definition : {"final", "best"}
-        Response by final disease status (the paper's 7/16) or by best response (8/16).
-        Responder = CR or PR.
-    """
-    from necc_bayes.studies.necc.published import table5
-
-    column = {"final": "final_status", "best": "best_response"}.get(definition)
-    if column is None:
-        msg = f"definition must be 'final' or 'best', got {definition!r}"
-        raise SpecError("--definition", [Problem("definition_choice", msg, "--definition")])
-    status = table5()[column].astype(str).str.strip().str.upper()
-    return int(status.isin(["CR", "PR"]).sum()), len(status)

@@ -19,6 +19,7 @@ with ``data.missing = "drop"``.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,6 @@ from necc_bayes.spec.io import load_spec
 from necc_bayes.spec.model import ModelSpec
 from necc_bayes.spec.priors import NormalPrior, resolve_baseline
 from necc_bayes.spec.settings import SamplerSettings, Thresholds
-from necc_bayes.studies.necc.published import table3_terms
 from necc_bayes.survival.hazard_ratios import HR_COLUMNS, hazard_ratio_table
 from necc_bayes.survival.inputs import check_inputs
 from necc_bayes.survival.intervals import expand
@@ -104,7 +104,7 @@ def _screen_spec(base: ModelSpec, term: str) -> ModelSpec:
 def screen_tasks(
     spec: ModelSpec | str | Path,
     data: str | Path,
-    covariates: tuple[str, ...] | list[str] | None = None,
+    covariates: Sequence[str],
     *,
     prior: NormalPrior = SCREEN_PRIOR,
     sampler: SamplerSettings | None = None,
@@ -119,9 +119,8 @@ def screen_tasks(
         used).
     data : path
         Cohort CSV.
-    covariates : sequence of str, optional
-        Columns to screen (0/1 or numeric); default the columns of the paper's Table 3
-        rows (:func:`necc_bayes.studies.necc.published.table3_terms`).
+    covariates : sequence of str
+        Columns to screen (0/1 or numeric), in the order of the output rows.
     prior : NormalPrior
         Prior on each log-HR.
     sampler : SamplerSettings, optional
@@ -133,7 +132,6 @@ def screen_tasks(
     skipped : dict
         Covariate -> reason (for example constant after dropping missing values).
     """
-    covariates = table3_terms() if covariates is None else covariates
     base = spec if isinstance(spec, ModelSpec) else load_spec(spec)
     base = base.model_copy(update={"covariates": base.covariates.model_copy(update={"terms": []})})
     full = check_inputs(base, data)  # cut points from the whole cohort
@@ -174,7 +172,7 @@ def screen_tasks(
 def univariate_screen(
     spec: ModelSpec | str | Path,
     data: str | Path,
-    covariates: tuple[str, ...] | list[str] | None = None,
+    covariates: Sequence[str],
     *,
     prior: NormalPrior = SCREEN_PRIOR,
     sampler: SamplerSettings | None = None,
@@ -197,7 +195,6 @@ def univariate_screen(
         ``events_exposed`` (0/1 covariates), ``n_divergent``, ``diagnostics_passed`` and
         ``note`` (why a covariate could not be fitted; its numbers are then empty).
     """
-    covariates = table3_terms() if covariates is None else covariates
     tasks, skipped = screen_tasks(spec, data, covariates, prior=prior, sampler=sampler)
     frames = run_with_progress(
         fit_screen_term,

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from necc_bayes.data.bundled import bundled_path
+from necc_bayes.errors import Problem, SpecError
 
 TABLES: dict[str, str] = {
     "table1": "Patient, tumour and initial treatment characteristics (one row per printed cell)",
@@ -163,3 +164,24 @@ def outcome(key: str) -> float:
         The printed value.
     """
     return float(outcomes()[key]["value"])
+
+
+STUDY_CONTROL = (9, 41)
+"""Non-ICI arm of the study: 9 responders among 41 assessed (text, Results)."""
+
+
+def table5_counts(definition: str = "final") -> tuple[int, int]:
+    """Return ``(responders, assessed)`` of the ICI arm from the bundled Table 5.
+
+    Parameters
+    ----------
+    definition : {"final", "best"}
+        Response by final disease status (the paper's 7/16) or by best response (8/16).
+        Responder = CR or PR.
+    """
+    column = {"final": "final_status", "best": "best_response"}.get(definition)
+    if column is None:
+        msg = f"definition must be 'final' or 'best', got {definition!r}"
+        raise SpecError("--definition", [Problem("definition_choice", msg, "--definition")])
+    status = table5()[column].astype(str).str.strip().str.upper()
+    return int(status.isin(["CR", "PR"]).sum()), len(status)

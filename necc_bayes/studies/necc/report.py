@@ -8,7 +8,6 @@ every per-model report.
 from __future__ import annotations
 
 import base64
-from typing import TYPE_CHECKING
 
 import pandas as pd
 from markupsafe import Markup, escape
@@ -23,9 +22,7 @@ from necc_bayes.report.fit_page import (
     survival_section,
     warnings_section,
 )
-
-if TYPE_CHECKING:
-    from necc_bayes.studies.necc.reproduce import Context
+from necc_bayes.studies.necc.context import Context
 
 SYNTHETIC_NOTE = (
     "The study publishes aggregate tables only. Every posterior on this page is computed on a "

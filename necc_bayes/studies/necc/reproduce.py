@@ -12,7 +12,6 @@ import json
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -22,11 +21,21 @@ from necc_bayes.data.bundled import bundled_path
 from necc_bayes.data.fragility import fragility_table
 from necc_bayes.data.outputs import check_out_dir, write_atomically
 from necc_bayes.errors import ConvergenceWarning, SparseDataWarning
+from necc_bayes.inference.loo import ParetoKWarning, compare_fits
+from necc_bayes.report.orr_figures import plot_operating_characteristics
+from necc_bayes.report.sweep_figures import save
+from necc_bayes.response.comparison import compare, prior_sensitivity
+from necc_bayes.response.operating_characteristics import decision_matrix, oc_table
+from necc_bayes.spec.settings import SamplerSettings
 from necc_bayes.studies.necc import published
 from necc_bayes.studies.necc.comparison import group_prs_comparison, table3_comparison
+from necc_bayes.studies.necc.context import Context
+from necc_bayes.studies.necc.report import render_reproduce_report
 from necc_bayes.survival.fit import PEMResult, fit
 from necc_bayes.survival.sampling import package_versions
 from necc_bayes.survival.save import write_fit_files
+from necc_bayes.workflows.screen import univariate_screen
+from necc_bayes.workflows.sensitivity.sweeps import sensitivity_analysis
 
 COHORT = "data/synthetic/necc_synthetic_cohort.csv"
 MODELS = [
@@ -38,26 +47,6 @@ MODELS = [
     "prs_count_ordinal",
 ]
 TABLE3_TERMS = published.table3_terms()
-
-
-@dataclass
-class Context:
-    """What the steps of the job share: settings, results so far, and the output folder."""
-
-    out: Path
-    cohort_path: Path
-    draws: int | None = None
-    chains: int | None = None
-    fits: dict[str, PEMResult] = field(default_factory=dict)
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-    figures: dict[str, str] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-    timings: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def cohort(self) -> pd.DataFrame:
-        """The synthetic cohort as numbers."""
-        return pd.read_csv(self.cohort_path)
 
 
 def step_fragility(ctx: Context) -> None:
@@ -99,9 +88,6 @@ def step_fits(ctx: Context) -> None:
 
 def step_screen(ctx: Context) -> None:
     """Univariate screen: one PEM per Table 3 covariate, compiled once."""
-    from necc_bayes.spec.settings import SamplerSettings
-    from necc_bayes.workflows.screen import univariate_screen
-
     sampler = None
     if ctx.draws or ctx.chains:
         sampler = SamplerSettings(
@@ -125,7 +111,6 @@ def step_comparisons(ctx: Context) -> None:
     ctx.tables["site_count_correlation"] = posterior_correlation(
         ctx.fits["prs_sites_hierarchical"], "n_sites_gt1"
     )
-    from necc_bayes.inference.loo import ParetoKWarning, compare_fits
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ParetoKWarning)
@@ -155,9 +140,6 @@ def posterior_correlation(result: PEMResult, term: str) -> pd.DataFrame:
 
 def step_orr(ctx: Context) -> None:
     """ICI vs non-ICI objective response: every built-in prior, and operating characteristics."""
-    from necc_bayes.response.comparison import compare, prior_sensitivity
-    from necc_bayes.response.operating_characteristics import oc_table
-
     treated = (int(published.outcome("orr_ici_responders")), int(published.outcome("ici_assessed")))
     control = (
         int(published.outcome("orr_non_ici_responders")),
@@ -167,8 +149,6 @@ def step_orr(ctx: Context) -> None:
     ctx.tables["orr_oc"] = oc_table(treated[1], control[1])
     main = compare(treated, control, delta=0.1)
     (ctx.out / "orr.json").write_text(main.to_json(), encoding="utf-8")
-    from necc_bayes.report.orr_figures import plot_operating_characteristics
-    from necc_bayes.response.operating_characteristics import decision_matrix
 
     plot_operating_characteristics(
         decision_matrix(treated[1], control[1]),
@@ -176,16 +156,29 @@ def step_orr(ctx: Context) -> None:
     )
 
 
-def step_sensitivity(ctx: Context) -> None:
-    """Prior-scale, baseline, cut-point and case-deletion sweeps of the final model."""
-    from necc_bayes.report.sweep_figures import save
-    from necc_bayes.workflows.sensitivity.outputs import reproduce_sensitivity
+REPRODUCE_SAMPLER = SamplerSettings(draws=1000, tune=500, chains=2)
+"""Refit settings of the sweeps in ``reproduce``: about 0.2 s per warm refit here."""
 
-    tables, fig, report = reproduce_sensitivity(ctx.fits["prs_final"])
+
+def step_sensitivity(ctx: Context) -> None:
+    """Prior-scale, baseline, cut-point and case-deletion sweeps of the final model.
+
+    The default sweeps, with deletion of the 5 patients with the largest Pareto k, refitted
+    with :data:`REPRODUCE_SAMPLER` (two compilations in all: the integrated-out gamma model
+    and the random-walk baseline; about 30 s on 2 cores).
+    """
+    report = sensitivity_analysis(ctx.fits["prs_final"], sampler=REPRODUCE_SAMPLER, quiet=True)
+    tables = {
+        "sensitivity": report.table,
+        "flags": report.flags,
+        "psense": report.psense,
+        "pareto_k": report.pareto_k,
+        "case_deletion": report.case_deletion,
+    }
     for name, table in tables.items():
         key = name if name == "sensitivity" else f"sensitivity_{name}"
         ctx.tables[key] = table
-    save(fig, str(_mkdir(ctx.out / "figures") / "sensitivity.png"))
+    save(report.figure(), str(_mkdir(ctx.out / "figures") / "sensitivity.png"))
     ctx.notes += [
         f"sensitivity: conclusion changes across settings for {c}"
         for c in report.flags[report.flags["conclusion_changes"]]
@@ -291,7 +284,6 @@ def run_reproduce(
                 ctx.timings[step.__name__] = round(time.perf_counter() - start, 2)
                 progress.update(task, completed=1)
         _write_tables(ctx)
-        from necc_bayes.studies.necc.report import render_reproduce_report
 
         (tmp / "report.html").write_text(render_reproduce_report(ctx), encoding="utf-8")
 

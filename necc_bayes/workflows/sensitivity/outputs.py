@@ -1,4 +1,4 @@
-"""Files of the sensitivity analysis, and the default sweeps ``reproduce`` runs.
+"""Files of the sensitivity analysis.
 
 ``write_sensitivity`` writes, into a directory:
 
@@ -22,18 +22,11 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from necc_bayes.spec.settings import SamplerSettings
-from necc_bayes.workflows.sensitivity.sweeps import SensitivityReport, sensitivity_analysis
+from necc_bayes.workflows.sensitivity.sweeps import SensitivityReport
 
 if TYPE_CHECKING:
-    import pandas as pd
-    from matplotlib.figure import Figure
 
-    from necc_bayes.survival.fit import PEMResult
-
-REPRODUCE_SAMPLER = SamplerSettings(draws=1000, tune=500, chains=2)
-"""Refit settings of the sweeps in ``reproduce``: about 0.2 s per warm refit here."""
-
+    pass
 
 def write_sensitivity(report: SensitivityReport, out: str | Path) -> list[Path]:
     """Write the report's tables and figure into ``out`` (created if needed).
@@ -77,35 +70,3 @@ def run_summary(report: SensitivityReport) -> dict[str, object]:
         "workers": report.stats.workers,
         "conclusion_changes": [f"{r.sweep}: {r.term}" for r in changed.itertuples(index=False)],
     }
-
-
-def reproduce_sensitivity(
-    result: PEMResult,
-    *,
-    sampler: SamplerSettings = REPRODUCE_SAMPLER,
-    quiet: bool = True,
-) -> tuple[dict[str, pd.DataFrame], Figure, SensitivityReport]:
-    """The default sweeps on a fitted model, cheaply (for ``necc-bayes reproduce``).
-
-    Prior-scale grid, baseline priors, cut-point rules and deletion of the 5 patients with
-    the largest Pareto k, refitted with :data:`REPRODUCE_SAMPLER` (two compilations in all:
-    the integrated-out gamma model and the random-walk baseline; about 30 s on 2 cores).
-
-    Returns
-    -------
-    tables : dict of str to DataFrame
-        ``sensitivity``, ``flags``, ``psense``, ``pareto_k``, ``case_deletion``.
-    figure : matplotlib.figure.Figure
-        HR intervals per setting and term.
-    report : SensitivityReport
-        Everything, for :func:`write_sensitivity`.
-    """
-    report = sensitivity_analysis(result, sampler=sampler, quiet=quiet)
-    tables = {
-        "sensitivity": report.table,
-        "flags": report.flags,
-        "psense": report.psense,
-        "pareto_k": report.pareto_k,
-        "case_deletion": report.case_deletion,
-    }
-    return tables, report.figure(), report

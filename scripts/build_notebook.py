@@ -75,10 +75,9 @@ and the difference between abdominal recurrence and none (others at their means)
     ("code", """summary = result.survival_summary()
 summary[summary.profile.str.startswith("site_abdominal")]"""),
     ("code", """from IPython.display import HTML
-from necc_bayes.report.figures import survival_plot, to_data_uri
-design = result.checked.cohort.design
-fig = survival_plot(result.survival(), result.checked.cohort.time, result.checked.cohort.event,
-                    design.X, list(design.terms))
+from necc_bayes.report.figures import to_data_uri
+from necc_bayes.survival.page import survival_figure
+fig = survival_figure(result)
 HTML(f'<img src="{to_data_uri(fig)}" alt="posterior survival curves with Kaplan-Meier">')"""),
     ("md", """## 6. Objective response: ICI 7/16 vs non-ICI 9/41
 

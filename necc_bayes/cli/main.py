@@ -98,7 +98,6 @@ def _run_fit(args: argparse.Namespace) -> int:
     spec = with_sampler_overrides(load_spec(args.spec), overrides)
 
     from necc_bayes.survival.fit import fit
-    from necc_bayes.survival.save import write_fit_outputs
 
     result = fit(spec, args.data, progressbar=not args.quiet)
     dropped = result.checked.cohort.dropped_rows
@@ -107,7 +106,7 @@ def _run_fit(args: argparse.Namespace) -> int:
             f"dropped {len(dropped)} rows with missing values (data.missing = 'drop'): "
             f"{list(dropped)}"
         )
-    out = write_fit_outputs(result, args.out, overwrite=args.overwrite)
+    out = result.save(args.out, overwrite=args.overwrite)
     diag = result.diagnostics()
     print(result.hazard_ratios().to_string(index=False, float_format=lambda v: f"{v:.3g}"))
     verdict = "passed" if diag.passed else "FAILED (see the warnings above and report.html)"

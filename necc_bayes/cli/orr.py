@@ -107,7 +107,7 @@ def _run_orr(args: argparse.Namespace) -> int:
     if args.plot:
         from necc_bayes.report.orr_figures import plot_posteriors
 
-        plot_posteriors(result, args.plot)
+        plot_posteriors(result.curves(), args.plot)
     return EXIT_OK
 
 
@@ -146,6 +146,7 @@ def _run_orr_oc(args: argparse.Namespace) -> int:
     from necc_bayes.response.operating_characteristics import (
         decision_matrix,
         format_oc_table,
+        oc_curves,
         oc_table,
     )
 
@@ -163,5 +164,5 @@ def _run_orr_oc(args: argparse.Namespace) -> int:
     if args.plot:
         from necc_bayes.report.orr_figures import plot_operating_characteristics
 
-        plot_operating_characteristics(dm, args.plot, args.threshold, args.p_control)
+        plot_operating_characteristics(oc_curves(dm, args.threshold, args.p_control), args.plot)
     return EXIT_OK

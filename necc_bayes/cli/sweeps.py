@@ -54,7 +54,6 @@ def _run_sensitivity(args: argparse.Namespace) -> int:
     from necc_bayes.data.outputs import check_out_dir
     from necc_bayes.errors import DataError, Problem
     from necc_bayes.survival.fit import fit
-    from necc_bayes.workflows.sensitivity.outputs import run_summary, write_sensitivity
     from necc_bayes.workflows.sensitivity.sweeps import DEFAULT_SCALES, sensitivity_analysis
 
     sweeps = tuple(s.strip() for s in args.sweeps.split(",") if s.strip())
@@ -75,10 +74,10 @@ def _run_sensitivity(args: argparse.Namespace) -> int:
         n_workers=args.workers,
         quiet=args.quiet,
     )
-    write_sensitivity(report, args.out)
+    report.save(args.out, overwrite=args.overwrite)
     cols = ["sweep", "setting", "term", "hr_median", "hr_low", "hr_high", "p_hr_gt_1"]
     print(report.table[cols].to_string(index=False, float_format=lambda v: f"{v:.3g}"))
-    summary = run_summary(report)
+    summary = report.summary()
     print(
         f"{summary['n_refits']} refits, {summary['n_compilations']} compilations, "
         f"{summary['seconds']} s ({summary['scheduler']})"
@@ -107,7 +106,6 @@ def add_sbc(sub: argparse._SubParsersAction) -> None:
 def _run_sbc(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from necc_bayes.report.sweep_figures import save
     from necc_bayes.spec.io import override_settings
     from necc_bayes.workflows.sbc.run import DEFAULT_SBC_SAMPLER, run_sbc, setup_from_spec
 
@@ -126,8 +124,6 @@ def _run_sbc(args: argparse.Namespace) -> int:
         quiet=args.quiet,
     )
     out = Path(args.out)
-    result.tests.to_csv(out / "sbc_summary.csv", index=False)
-    save(result.figure(), str(out / "sbc_ecdf.png"))
     print(result.tests.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
     n_div = int((result.records["n_divergent"] > 0).sum())
     print(

@@ -69,36 +69,49 @@ class KMStep:
         ``0``, each event time, the largest follow-up time.
     surv : ndarray
         ``S`` from each time on (``where="post"`` steps).
-    low, high : ndarray
-        Pointwise 95% confidence band (Greenwood, scipy's default), same length.
+    low, high : ndarray or None
+        Pointwise confidence band (Greenwood, scipy's default), same length; None when not
+        asked for.
     n : int
         Number of subjects.
     """
 
     time: np.ndarray
     surv: np.ndarray
-    low: np.ndarray
-    high: np.ndarray
+    low: np.ndarray | None
+    high: np.ndarray | None
     n: int
 
 
-def km_step(time: np.ndarray, event: np.ndarray, *, level: float = 0.95) -> KMStep | None:
-    """The Kaplan–Meier curve and band of one sample, ready to draw; None without events."""
+def km_step(time: np.ndarray, event: np.ndarray, *, band: float | None = None) -> KMStep | None:
+    """The Kaplan–Meier curve of one sample, ready to draw; None without events.
+
+    Parameters
+    ----------
+    time, event : ndarray, shape (n,)
+        Follow-up times and 0/1 event indicators.
+    band : float, optional
+        Confidence level of the pointwise band (e.g. 0.95); no band when None. Where the
+        Greenwood band is undefined (at ``S = 0``) it is taken as ``[0, 1]``.
+    """
     time = np.asarray(time, dtype=float)
     if not np.asarray(event).astype(bool).any():
         return None
     sf = kaplan_meier(time, event)
-    t_max = float(time.max())
-    band = sf.confidence_interval(level)
 
     def padded(p: np.ndarray, first: float = 1.0) -> np.ndarray:
         return np.concatenate([[first], p, [p[-1]]])
 
+    low = high = None
+    if band is not None:
+        ci = sf.confidence_interval(band)
+        low = np.nan_to_num(padded(ci.low.probabilities))
+        high = np.nan_to_num(padded(ci.high.probabilities), nan=1.0)
     return KMStep(
-        time=np.concatenate([[0.0], sf.quantiles, [t_max]]),
+        time=np.concatenate([[0.0], sf.quantiles, [float(time.max())]]),
         surv=padded(sf.probabilities),
-        low=np.nan_to_num(padded(band.low.probabilities)),
-        high=np.nan_to_num(padded(band.high.probabilities), nan=1.0),
+        low=low,
+        high=high,
         n=int(time.size),
     )
 

@@ -1,33 +1,133 @@
 """Figures of a fit, drawn with matplotlib's object API (no pyplot state, Agg canvas).
 
-Every function returns a :class:`matplotlib.figure.Figure`; :func:`to_data_uri` turns one into
-an SVG or PNG ``data:`` URI for a self-contained HTML page (and closes nothing: figures made
-with ``Figure()`` are not tracked by pyplot and are freed by garbage collection).
+Every function takes plain data (DataFrames, arrays and the small types below, filled by the
+layer that computes them) and returns a :class:`matplotlib.figure.Figure`; :func:`to_data_uri`
+turns one into an SVG or PNG ``data:`` URI for a self-contained HTML page (and closes nothing:
+figures made with ``Figure()`` are not tracked by pyplot and are freed by garbage collection).
 """
 
 from __future__ import annotations
 
 import base64
 import io
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import pandas as pd
-import xarray as xr
-from matplotlib.figure import Figure
-from matplotlib.ticker import NullFormatter
 from scipy import stats
 
-from necc_bayes.inference.diagnostics import parameter_draws
+from necc_bayes.data.reference import KMStep
 
 if TYPE_CHECKING:
-    from necc_bayes.survival.curves import Profile
-    from necc_bayes.survival.ppc import PPCResult
-    from necc_bayes.survival.prior_predictive import PriorDraws
+    from matplotlib.figure import Figure
 
 BAND = "#4c72b0"
 KM = "#222222"
 BAD = "#c44e52"
+
+
+@dataclass(frozen=True)
+class KMOverlay:
+    """A Kaplan–Meier curve drawn over one model profile's posterior survival band.
+
+    ``band=True`` draws it black with its 95% confidence band (the whole cohort); otherwise
+    dotted, in the profile's colour (a subgroup).
+    """
+
+    profile: str
+    label: str
+    km: KMStep | None
+    band: bool = False
+
+
+@dataclass(frozen=True)
+class SurvivalPanel:
+    """One panel of the survival figure: its title and the profiles (with KM curves) in it."""
+
+    title: str
+    overlays: list[KMOverlay]
+
+
+class PPCView(Protocol):
+    """What the posterior predictive figure and section show (the PPC result has it)."""
+
+    @property
+    def grid(self) -> np.ndarray:
+        """Time grid (excluding 0)."""
+
+    @property
+    def observed(self) -> np.ndarray:
+        """Observed Kaplan–Meier curve on the grid."""
+
+    @property
+    def low(self) -> np.ndarray:
+        """Lower pointwise quantile of the replicate KM curves."""
+
+    @property
+    def median(self) -> np.ndarray:
+        """Pointwise median of the replicate KM curves."""
+
+    @property
+    def high(self) -> np.ndarray:
+        """Upper pointwise quantile of the replicate KM curves."""
+
+    @property
+    def ci_prob(self) -> float:
+        """Probability of the band."""
+
+    @property
+    def coverage(self) -> float:
+        """Share of the grid where the observed curve is inside the band."""
+
+    @property
+    def events(self) -> pd.DataFrame:
+        """Per interval: ``interval, observed, rep_mean, rep_low, rep_high, ppp``."""
+
+    @property
+    def n_replicates(self) -> int:
+        """Number of replicate cohorts."""
+
+    @property
+    def censoring(self) -> str:
+        """How replicate censoring times were drawn."""
+
+
+@dataclass(frozen=True)
+class PriorBands:
+    """Prior predictive survival of one profile, summarised for drawing.
+
+    Attributes
+    ----------
+    profile : str
+        Profile name.
+    grid : ndarray, shape (G,)
+        Times.
+    median : ndarray, shape (G,)
+        Pointwise prior median of ``S(t)``.
+    bands : list of (float, ndarray, ndarray)
+        ``(probability, low, high)`` central bands, widest first.
+    lines : ndarray, shape (k, G)
+        A few single prior draws of the curve.
+    t_max : float
+        Largest follow-up time.
+    times : list of float
+        The summary times (marked).
+    """
+
+    profile: str
+    grid: np.ndarray
+    median: np.ndarray
+    bands: list[tuple[float, np.ndarray, np.ndarray]]
+    lines: np.ndarray
+    t_max: float
+    times: list[float]
+
+
+def _figure(**kwargs) -> Figure:
+    from matplotlib.figure import Figure
+
+    return Figure(**kwargs)
 
 
 def to_data_uri(fig: Figure, fmt: str = "svg", dpi: int = 110) -> str:
@@ -53,8 +153,10 @@ def forest_plot(hr: pd.DataFrame, ci_prob: float = 0.95) -> Figure:
     ci_prob : float
         Interval probability (for the axis label).
     """
+    from matplotlib.ticker import NullFormatter
+
     n = len(hr)
-    fig = Figure(figsize=(7.0, 0.45 * n + 1.3))
+    fig = _figure(figsize=(7.0, 0.45 * n + 1.3))
     ax = fig.subplots()
     y = np.arange(n)[::-1]
     ax.hlines(y, hr["hr_low"], hr["hr_high"], color=BAND, lw=2)
@@ -76,46 +178,25 @@ def forest_plot(hr: pd.DataFrame, ci_prob: float = 0.95) -> Figure:
     return fig
 
 
-def _km_step(
-    ax, time: np.ndarray, event: np.ndarray, label: str, *, ci: bool, color: str = KM, ls="-"
-) -> None:
-    event = np.asarray(event).astype(bool)
-    if not event.any():
+def _km_step(ax, overlay: KMOverlay, color: str) -> None:
+    km = overlay.km
+    if km is None:
         return
-    res = stats.ecdf(stats.CensoredData(uncensored=time[event], right=time[~event]))
-    q = np.concatenate([[0.0], res.sf.quantiles, [float(time.max())]])
-    p = np.concatenate([[1.0], res.sf.probabilities, [res.sf.probabilities[-1]]])
-    ax.step(q, p, where="post", color=color, ls=ls, lw=1.3, label=label)
-    if ci:
-        band = res.sf.confidence_interval(0.95)
-        low = np.concatenate([[1.0], band.low.probabilities, [band.low.probabilities[-1]]])
-        high = np.concatenate([[1.0], band.high.probabilities, [band.high.probabilities[-1]]])
-        ax.fill_between(
-            q,
-            np.nan_to_num(low),
-            np.nan_to_num(high, nan=1.0),
-            step="post",
-            color=KM,
-            alpha=0.1,
-            lw=0,
-        )
+    colour, ls = (KM, "-") if overlay.band else (color, ":")
+    ax.step(km.time, km.surv, where="post", color=colour, ls=ls, lw=1.3, label=overlay.label)
+    if overlay.band and km.low is not None and km.high is not None:
+        ax.fill_between(km.time, km.low, km.high, step="post", color=KM, alpha=0.1, lw=0)
 
 
-def survival_plot(
-    surv: pd.DataFrame,
-    time: np.ndarray,
-    event: np.ndarray,
-    design_X: np.ndarray,
-    terms: list[str],
-    *,
-    max_panels: int = 9,
-) -> Figure:
+def survival_plot(surv: pd.DataFrame, panels: list[SurvivalPanel]) -> Figure:
     """Posterior survival curves with bands, and Kaplan–Meier curves of the data.
 
-    The first panel shows the ``covariate means`` profile with the whole cohort's KM curve
-    (95% CI); each further panel a 0/1 term's ``term=0`` and ``term=1`` profiles with the KM
+    Each panel draws the named profiles' posterior median and pointwise band from ``surv``
+    (blue, then red) and each profile's Kaplan–Meier overlay. With the default panels (the
+    fit's) the first shows the ``covariate means`` profile with the whole cohort's KM curve
+    (95% CI); each further one a 0/1 term's ``term=0`` and ``term=1`` profiles with the KM
     curves of the subjects with that term at 0 and 1. The KM curves are unadjusted (marginal
-    over the other covariates), the model curves are conditional on the others at their means:
+    over the other covariates), the model curves conditional on the others at their means:
     close agreement is expected only roughly; the posterior predictive check is the formal
     comparison.
 
@@ -123,43 +204,24 @@ def survival_plot(
     ----------
     surv : DataFrame
         ``survival.csv`` table (``profile, time, surv_median, surv_low, surv_high``).
-    time, event : ndarray
-        Observed data.
-    design_X : ndarray, shape (n, p)
-        Uncentred design (for the KM subgroups).
-    terms : list of str
-        Term names (columns of ``design_X``).
-    max_panels : int
-        At most this many panels.
+    panels : list of SurvivalPanel
+        What each panel shows.
     """
-    names = list(dict.fromkeys(surv["profile"]))
-    panels: list[tuple[str, list[tuple[str, np.ndarray]]]] = []
-    first = names[0]
-    panels.append((first, [(first, np.ones(len(time), bool))]))
-    for k, term in enumerate(terms):
-        if f"{term}=0" in names and f"{term}=1" in names:
-            col = design_X[:, k]
-            panels.append((term, [(f"{term}=0", col == 0), (f"{term}=1", col == 1)]))
-    panels = panels[:max_panels]
     ncol = min(3, len(panels))
     nrow = int(np.ceil(len(panels) / ncol))
-    fig = Figure(figsize=(4.2 * ncol, 3.2 * nrow))
+    fig = _figure(figsize=(4.2 * ncol, 3.2 * nrow))
     axes = np.atleast_1d(fig.subplots(nrow, ncol, sharey=True, squeeze=False)).ravel()
     colours = [BAND, BAD]
-    for ax, (title, curves) in zip(axes, panels, strict=False):
-        for c, (prof, mask) in enumerate(curves):
+    for ax, panel in zip(axes, panels, strict=False):
+        for c, overlay in enumerate(panel.overlays):
+            prof = overlay.profile
             d = surv[surv["profile"] == prof]
             ax.fill_between(
                 d["time"], d["surv_low"], d["surv_high"], color=colours[c], alpha=0.2, lw=0
             )
             ax.plot(d["time"], d["surv_median"], color=colours[c], lw=1.5, label=f"model {prof}")
-            if len(curves) == 1:
-                _km_step(ax, time, event, "Kaplan–Meier (95% CI)", ci=True)
-            else:
-                m = np.asarray(mask)
-                label = f"KM {prof} (n={int(m.sum())})"
-                _km_step(ax, time[m], event[m], label, ci=False, color=colours[c], ls=":")
-        ax.set_title(title, fontsize=10)
+            _km_step(ax, overlay, colours[c])
+        ax.set_title(panel.title, fontsize=10)
         ax.set_ylim(0, 1.02)
         ax.legend(fontsize=7, loc="lower left")
     for ax in axes[len(panels) :]:
@@ -171,9 +233,9 @@ def survival_plot(
     return fig
 
 
-def ppc_plot(ppc: PPCResult) -> Figure:
+def ppc_plot(ppc: PPCView) -> Figure:
     """Observed Kaplan–Meier over the replicate band, and events per interval."""
-    fig = Figure(figsize=(11.0, 3.8))
+    fig = _figure(figsize=(11.0, 3.8))
     ax, bx = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.4, 1.0]})
     ax.fill_between(
         ppc.grid,
@@ -222,16 +284,22 @@ def ppc_plot(ppc: PPCResult) -> Figure:
     return fig
 
 
-def trace_rank_plot(idata: xr.DataTree, labels: list[str]) -> Figure:
-    """Trace (per chain) and rank histograms (per chain) of the named scalar parameters.
+def trace_rank_plot(draws_by_label: dict[str, np.ndarray]) -> Figure:
+    """Trace (per chain) and rank histograms (per chain) of scalar parameters.
 
     Rank histograms (Vehtari et al. 2021) of well-mixed chains are flat; a chain whose
     histogram leans left or right explores a different region than the others.
+
+    Parameters
+    ----------
+    draws_by_label : dict of str to ndarray, shape (chain, draw)
+        One scalar parameter's draws per label, in the order to draw them.
     """
-    fig = Figure(figsize=(10.0, 2.0 * len(labels) + 0.4))
+    labels = list(draws_by_label)
+    fig = _figure(figsize=(10.0, 2.0 * len(labels) + 0.4))
     axes = fig.subplots(len(labels), 2, squeeze=False, gridspec_kw={"width_ratios": [2.2, 1.0]})
     for row, label in enumerate(labels):
-        draws = parameter_draws(idata, label).transpose("chain", "draw").to_numpy()
+        draws = np.asarray(draws_by_label[label])
         chains, n = draws.shape
         ranks = stats.rankdata(draws.ravel()).reshape(draws.shape)
         bins = np.linspace(0, chains * n, min(20, max(4, n // 10)) + 1)
@@ -250,37 +318,23 @@ def trace_rank_plot(idata: xr.DataTree, labels: list[str]) -> Figure:
     return fig
 
 
-def prior_predictive_plot(
-    prior: PriorDraws, profile: Profile, t_max: float, times: list[float], *, n_lines: int = 40
-) -> Figure:
-    """Prior survival curves of one profile: 50% and 95% bands and a few single draws."""
-    from necc_bayes.survival.prior_predictive import prior_survival_curves
-
-    grid = np.linspace(0.0, max(t_max, *times), 200)
-    S = prior_survival_curves(prior, profile, grid)
-    fig = Figure(figsize=(7.0, 3.8))
+def prior_predictive_plot(prior: PriorBands) -> Figure:
+    """Prior survival curves of one profile: central bands and a few single draws."""
+    grid = prior.grid
+    fig = _figure(figsize=(7.0, 3.8))
     ax = fig.subplots()
-    for lo, hi, a in [(0.025, 0.975, 0.15), (0.25, 0.75, 0.3)]:
-        ax.fill_between(
-            grid,
-            np.quantile(S, lo, 0),
-            np.quantile(S, hi, 0),
-            color=BAND,
-            alpha=a,
-            lw=0,
-            label=f"prior {hi - lo:.0%} band",
-        )
-    rng = np.random.default_rng(0)
-    for k in rng.choice(S.shape[0], size=min(n_lines, S.shape[0]), replace=False):
-        ax.plot(grid, S[k], color="grey", lw=0.4, alpha=0.5)
-    ax.plot(grid, np.median(S, 0), color=BAND, lw=1.5, label="prior median")
-    for t in times:
+    for (prob, low, high), a in zip(prior.bands, [0.15, 0.3], strict=False):
+        ax.fill_between(grid, low, high, color=BAND, alpha=a, lw=0, label=f"prior {prob:.0%} band")
+    for line in prior.lines:
+        ax.plot(grid, line, color="grey", lw=0.4, alpha=0.5)
+    ax.plot(grid, prior.median, color=BAND, lw=1.5, label="prior median")
+    for t in prior.times:
         ax.axvline(t, color="grey", ls=":", lw=0.8)
-    ax.axvline(t_max, color=BAD, ls="--", lw=0.8, label="largest follow-up")
+    ax.axvline(prior.t_max, color=BAD, ls="--", lw=0.8, label="largest follow-up")
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("time")
     ax.set_ylabel("survival")
-    ax.set_title(f"Prior predictive survival, profile '{profile.name}'", fontsize=10)
+    ax.set_title(f"Prior predictive survival, profile '{prior.profile}'", fontsize=10)
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -98,41 +99,59 @@ def _hr_ticks(ax, sub: pd.DataFrame) -> None:
     ax.xaxis.set_minor_formatter(NullFormatter())
 
 
-def plot_sbc(ranks: pd.DataFrame, n_ranks: int, *, prob: float = 0.95) -> Figure:
+@dataclass(frozen=True)
+class SBCCurves:
+    """ECDF differences of SBC ranks with their simultaneous band, ready to draw.
+
+    Attributes
+    ----------
+    z : ndarray
+        Fractional ranks at which the band is given.
+    lower, upper : ndarray
+        Simultaneous band of the ECDF at ``z`` (drawn as ``lower - z``, ``upper - z``).
+    curves : dict of str to (ndarray, ndarray)
+        Per parameter: fractional ranks and ECDF minus uniform CDF.
+    n_sims : int
+        Number of simulations.
+    """
+
+    z: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    curves: dict[str, tuple[np.ndarray, np.ndarray]]
+    n_sims: int
+
+
+def plot_sbc(sbc: SBCCurves) -> Figure:
     """ECDF-difference plot of SBC ranks with simultaneous bands, one panel per parameter.
 
     Parameters
     ----------
-    ranks : DataFrame
-        One column per parameter, one row per simulation; ranks in ``0..n_ranks - 1``.
-    n_ranks : int
-        Number of possible ranks (thinned posterior draws + 1).
-    prob : float
-        Simultaneous coverage of the band (Säilynoja, Bürkner & Vehtari 2022).
+    sbc : SBCCurves
+        Band and per-parameter ECDF differences (Säilynoja, Bürkner & Vehtari 2022).
 
     Returns
     -------
     matplotlib.figure.Figure
     """
-    from necc_bayes.workflows.sbc.stats import ecdf_difference, simultaneous_band
-
-    params = list(ranks.columns)
+    params = list(sbc.curves)
     ncol = min(4, len(params))
     nrow = int(np.ceil(len(params) / ncol))
     fig = _new_figure(3.0 * ncol, 2.3 * nrow)
     axes = np.atleast_1d(fig.subplots(nrow, ncol, squeeze=False)).ravel()
-    n_sims = len(ranks)
-    z, lower, upper = simultaneous_band(n_sims, n_ranks, prob=prob)
+    z = sbc.z
     for ax, p in zip(axes, params, strict=False):
-        x, diff = ecdf_difference(ranks[p].to_numpy(), n_ranks)
-        ax.fill_between(z, lower - z, upper - z, color="0.85", step="post")
+        x, diff = sbc.curves[p]
+        ax.fill_between(z, sbc.lower - z, sbc.upper - z, color="0.85", step="post")
         ax.step(x, diff, where="post", color="C0", lw=1)
         ax.axhline(0.0, color="0.4", lw=0.6)
         ax.set_title(p, fontsize=8)
         ax.tick_params(labelsize=7)
     for ax in axes[len(params) :]:
         ax.set_visible(False)
-    fig.suptitle(f"SBC: ECDF difference of fractional ranks, {n_sims} simulations", fontsize=9)
+    fig.suptitle(
+        f"SBC: ECDF difference of fractional ranks, {sbc.n_sims} simulations", fontsize=9
+    )
     return fig
 
 

@@ -13,9 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from necc_bayes.errors import Problem, SpecError
+from necc_bayes.report.orr_figures import ArmCurves, PosteriorCurves
 from necc_bayes.response import beta_binomial as bb
 from necc_bayes.response.beta_binomial import BetaMixture
 from necc_bayes.response.inputs import BUILTIN_PRIORS, PriorSpec, check_counts, parse_prior
@@ -101,6 +103,23 @@ class OrrComparison:
             "method": self.METHOD,
         }
         return out
+
+    def curves(self, n_grid: int = 401) -> PosteriorCurves:
+        """Prior and posterior densities of both arms on [0, 1], for the posterior figure."""
+        x = np.linspace(0.0, 1.0, n_grid)
+        return PosteriorCurves(
+            x=x,
+            arms=[
+                ArmCurves(
+                    label, arm.responders, arm.assessed, arm.posterior.pdf(x), arm.prior.pdf(x)
+                )
+                for label, arm in (("treated", self.treated), ("control", self.control))
+            ],
+            diff_mean=self.diff_mean,
+            diff_low=self.diff_low,
+            diff_high=self.diff_high,
+            p_treated_better=self.p_treated_better,
+        )
 
     def to_json(self, indent: int | None = 2) -> str:
         """Return :meth:`to_dict` as JSON text."""

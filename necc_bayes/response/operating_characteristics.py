@@ -28,6 +28,7 @@ import pandas as pd
 from scipy import stats
 
 from necc_bayes.errors import DataError, Problem, SpecError
+from necc_bayes.report.orr_figures import OCCurves
 from necc_bayes.response import beta_binomial as bb
 from necc_bayes.response.inputs import PriorSpec, parse_prior
 
@@ -155,6 +156,45 @@ def prob_declare(
     )
     d = dm.declare(threshold)
     return np.einsum("ig,ij,jg->g", _pmf(dm.n_treated, pt), d, _pmf(dm.n_control, pc))
+
+
+def oc_curves(
+    dm: DecisionMatrix,
+    thresholds: Sequence[float] = (0.9, 0.95),
+    p_control: Sequence[float] = (0.1, 0.22, 0.3),
+    n_grid: int = 201,
+) -> OCCurves:
+    """Power against the true treated rate and type-I error against a common rate (exact).
+
+    Parameters
+    ----------
+    dm : DecisionMatrix
+        Exact posterior probabilities for every outcome.
+    thresholds : sequence of float
+        Decision thresholds ``c``.
+    p_control : sequence of float
+        True control rates, one power curve each per threshold.
+    n_grid : int
+        Points of the grid on [0, 1].
+
+    Returns
+    -------
+    OCCurves
+        For :func:`necc_bayes.report.orr_figures.plot_operating_characteristics`.
+    """
+    grid = np.linspace(0.0, 1.0, n_grid)
+    return OCCurves(
+        grid=grid,
+        power={
+            (c, pc): prob_declare(dm, c, grid, np.full_like(grid, pc))
+            for c in thresholds
+            for pc in p_control
+        },
+        type_one={c: prob_declare(dm, c, grid, grid) for c in thresholds},
+        n_treated=dm.n_treated,
+        n_control=dm.n_control,
+        prior=dm.prior_treated,
+    )
 
 
 def prob_undefined(dm: DecisionMatrix, p_treated: Rates, p_control: Rates) -> np.ndarray:

@@ -1,4 +1,9 @@
-"""One entry point that checks a specification and a data file together."""
+"""One entry point that checks a specification and a data file together, and the model's inputs.
+
+:func:`check_inputs` validates a specification and a data file against each other;
+:func:`model_inputs` and :func:`model_priors` turn the checked inputs and the resolved
+specification into what the model builder takes.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,15 @@ from pathlib import Path
 import numpy as np
 
 from necc_bayes.data.load import Cohort, load_cohort
-from necc_bayes.errors import SpecError
+from necc_bayes.errors import Problem, SpecError
 from necc_bayes.spec.io import load_spec
 from necc_bayes.spec.model import ModelSpec
+from necc_bayes.spec.priors import HorseshoePrior, NormalPrior, StudentTPrior
 from necc_bayes.survival.intervals import PersonPeriod, expand, resolve_cuts
+from necc_bayes.survival.model import PEMInputs, PEMPriors
+from necc_bayes.survival.time_varying import design_time_varying
+
+CoefPrior = NormalPrior | StudentTPrior | HorseshoePrior
 
 
 @dataclass(frozen=True)
@@ -48,3 +58,40 @@ def check_inputs(spec: ModelSpec | str | Path, data: str | Path) -> Checked:
         problems = [replace(p, column=p.column or "intervals.cuts") for p in err.problems]
         raise SpecError(f"{source} (against data {data})", problems) from None
     return Checked(spec=spec, cohort=cohort, cuts=cuts)
+
+
+def model_priors(resolved: ModelSpec) -> PEMPriors:
+    """The resolved spec's priors in the form the model builder takes."""
+    coefs: dict[str, CoefPrior] = dict(resolved.priors.terms)
+    tv_sd = resolved.priors.time_varying_sd
+    return PEMPriors(
+        coefficients=coefs,
+        groups=list(resolved.priors.groups.values()),
+        baseline=resolved.priors.baseline,
+        tv_sd=None if tv_sd == "auto" else tv_sd,
+    )
+
+
+def model_inputs(checked: Checked) -> PEMInputs:
+    """The design (centred if the spec says so) and person-period expansion for the model."""
+    spec = checked.spec
+    unsupported = [
+        Problem(
+            "not_supported",
+            "accepted by the spec but not yet used by the model (issue 17): refusing rather "
+            "than fitting without it",
+            column=key,
+        )
+        for key, value in (("covariates.strata", spec.covariates.strata), ("frailty", spec.frailty))
+        if value is not None
+    ]
+    if unsupported:
+        raise SpecError(f"spec '{spec.name}'", unsupported)
+    design = checked.cohort.design
+    return PEMInputs(
+        X=design.X_model,
+        terms=design.terms,
+        pp=checked.person_period,
+        ids=checked.cohort.ids,
+        time_varying=design_time_varying(spec.covariates.time_varying, design),
+    )

@@ -57,7 +57,7 @@ from necc_bayes.survival.ppc import draw_censoring_times, simulate_event_times
 from necc_bayes.survival.time_varying import posterior_draws, time_varying_terms
 
 if TYPE_CHECKING:
-    from necc_bayes.survival.fit import PEMResult
+    from necc_bayes.survival.result import PEMResult
 
 PH_COLUMNS = [
     "term",

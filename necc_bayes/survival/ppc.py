@@ -42,11 +42,12 @@ import pandas as pd
 
 from necc_bayes.data.reference import kaplan_meier, km_on_grid
 from necc_bayes.survival.intervals import time_in_intervals
+from necc_bayes.survival.model import interval_labels
 from necc_bayes.survival.ppc_groups import GROUP_COLUMNS, covariate_groups
 from necc_bayes.survival.time_varying import posterior_draws
 
 if TYPE_CHECKING:
-    from necc_bayes.survival.fit import PEMResult
+    from necc_bayes.survival.result import PEMResult
 
 __all__ = [
     "CENSORING_RULE",
@@ -481,8 +482,6 @@ def posterior_predictive_check(
     -------
     PPCResult
     """
-    from necc_bayes.survival.model import interval_labels
-
     lam, beta = posterior_draws(result.idata)  # per-interval log-HRs when time-varying
     cohort, pp = result.checked.cohort, result.checked.person_period
     return ppc_from_draws(

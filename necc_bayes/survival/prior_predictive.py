@@ -16,12 +16,17 @@ ever dies", which is rarely what was meant.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from necc_bayes.report.figures import PriorBands
 from necc_bayes.survival.curves import Profile, cumulative_hazard
 from necc_bayes.survival.model import PEMInputs, PEMPriors, sample_prior
+
+if TYPE_CHECKING:
+    from necc_bayes.survival.result import PEMResult
 
 PRIOR_STREAM = 2
 """Second entry of the seed sequence of the prior draws (1 is the baseline's posterior draws)."""
@@ -107,7 +112,36 @@ def prior_survival_curves(prior: PriorDraws, profile: Profile, grid: np.ndarray)
     return np.exp(-cumulative_hazard(grid, prior.lam, prior.log_hr, profile.x, prior.bounds))
 
 
-def prior_predictive_for_fit(result, *, draws: int = 1000) -> tuple[PriorDraws, pd.DataFrame]:
+def prior_bands(
+    prior: PriorDraws, profile: Profile, t_max: float, times: list[float], *, n_lines: int = 40
+) -> PriorBands:
+    """Prior survival of one profile on a grid to the last follow-up or summary time.
+
+    Central 95% and 50% bands, the pointwise median and ``n_lines`` single draws (chosen
+    with ``default_rng(0)``, so the figure is reproducible).
+    """
+    grid = np.linspace(0.0, max(t_max, *times), 200)
+    S = prior_survival_curves(prior, profile, grid)
+    bands = [
+        (hi - lo, np.quantile(S, lo, 0), np.quantile(S, hi, 0))
+        for lo, hi in [(0.025, 0.975), (0.25, 0.75)]
+    ]
+    rng = np.random.default_rng(0)
+    pick = rng.choice(S.shape[0], size=min(n_lines, S.shape[0]), replace=False)
+    return PriorBands(
+        profile=profile.name,
+        grid=grid,
+        median=np.median(S, 0),
+        bands=bands,
+        lines=S[pick],
+        t_max=float(t_max),
+        times=list(times),
+    )
+
+
+def prior_predictive_for_fit(
+    result: PEMResult, *, draws: int = 1000
+) -> tuple[PriorDraws, pd.DataFrame]:
     """Prior draws and the survival table for a fit's resolved spec, data and profiles.
 
     Parameters
@@ -121,13 +155,8 @@ def prior_predictive_for_fit(result, *, draws: int = 1000) -> tuple[PriorDraws, 
     -------
     (PriorDraws, DataFrame)
     """
-    from necc_bayes.survival.fit import model_inputs, model_priors
-
     prior = draw_prior(
-        model_inputs(result.checked),
-        model_priors(result.spec),
-        draws=draws,
-        seed=result.spec.sampler.seed,
+        result.model_inputs(), result.model_priors(), draws=draws, seed=result.spec.sampler.seed
     )
     s = result.spec.summaries
     table = prior_survival_table(prior, result.profiles(), list(s.times), ci_prob=s.ci_prob)

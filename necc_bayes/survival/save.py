@@ -1,20 +1,33 @@
-"""The files of ``necc-bayes fit`` (DESIGN §5), written all at once."""
+"""The files of ``necc-bayes fit`` (DESIGN §5), written all at once by ``PEMResult.save``."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from necc_bayes.data.outputs import write_atomically
 from necc_bayes.spec.io import to_toml
-from necc_bayes.survival.fit import PEMResult
+from necc_bayes.survival.page import render_fit_report
+
+if TYPE_CHECKING:
+    from necc_bayes.survival.result import PEMResult
+
+FIT_FILES = (
+    "posterior.nc",
+    "spec.toml",
+    "hazard_ratios.csv",
+    "survival.csv",
+    "survival_summary.csv",
+    "ph_check.csv",
+    "diagnostics.json",
+    "report.html",
+)
+"""Every file a fit's output directory holds (DESIGN §5)."""
 
 
 def write_fit_files(result: PEMResult, directory: Path) -> None:
-    """Write every DESIGN §5 file of a fit into an existing directory."""
-    from necc_bayes.report.fit_page import render_fit_report
-    from necc_bayes.survival.ppc import posterior_predictive_check
-
+    """Write every file of :data:`FIT_FILES` into an existing directory."""
     result.to_netcdf(directory / "posterior.nc")
     header = (
         f"# Resolved specification written by necc-bayes for data {result.checked.cohort.source}\n"
@@ -27,17 +40,15 @@ def write_fit_files(result: PEMResult, directory: Path) -> None:
         by_interval.to_csv(directory / "hazard_ratios_by_interval.csv", index=False)
     result.survival().to_csv(directory / "survival.csv", index=False)
     result.survival_summary().to_csv(directory / "survival_summary.csv", index=False)
-    ppc = posterior_predictive_check(result)
     ph = result.ph_check()
     ph.table.to_csv(directory / "ph_check.csv", index=False)
     diagnostics = {
         **result.diagnostics().to_dict(),
-        "ppc": ppc.to_dict(),
+        "ppc": result.posterior_predictive_check().to_dict(),
         "ph_check": ph.to_dict(),
     }
     (directory / "diagnostics.json").write_text(json.dumps(diagnostics, indent=2), encoding="utf-8")
-    report = render_fit_report(result, ppc=ppc, ph=ph)
-    (directory / "report.html").write_text(report, encoding="utf-8")
+    (directory / "report.html").write_text(render_fit_report(result), encoding="utf-8")
 
 
 def write_fit_outputs(result: PEMResult, out: str | Path, *, overwrite: bool = False) -> Path:

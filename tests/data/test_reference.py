@@ -53,9 +53,13 @@ def test_kaplan_meier_matches_lifelines_with_ties():
     want = ref.survival_function_at_times(grid).to_numpy()
     np.testing.assert_allclose(km_on_grid(time, event, grid), want, atol=1e-12)
     assert km_median(time, event) == pytest.approx(ref.median_survival_time_)
-    step = km_step(time, event)
+    step = km_step(time, event, band=0.95)
     assert step is not None and step.time[0] == 0.0 and step.time[-1] == time.max()
+    assert step.low is not None and step.high is not None
     assert np.all(step.low <= step.surv + 1e-12) and np.all(step.surv <= step.high + 1e-12)
+    bare = km_step(time, event)
+    assert bare is not None and bare.low is None
+    np.testing.assert_array_equal(bare.surv, step.surv)
 
 
 def test_no_events():

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from necc_bayes.report.fit_page import render_fit_report
+from necc_bayes.survival.page import render_fit_report
 from tests.fake_fit import fake_result
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"

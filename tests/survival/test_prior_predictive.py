@@ -79,7 +79,7 @@ def test_random_walk_baseline_comes_from_the_model():
 
 def test_prior_predictive_for_a_fit_and_plot(tmp_path):
     from necc_bayes.report.figures import prior_predictive_plot
-    from necc_bayes.survival.prior_predictive import prior_predictive_for_fit
+    from necc_bayes.survival.prior_predictive import prior_bands, prior_predictive_for_fit
     from tests.fake_fit import fake_result
 
     result = fake_result(tmp_path)
@@ -87,5 +87,8 @@ def test_prior_predictive_for_a_fit_and_plot(tmp_path):
     n_profiles = len(result.profiles())
     assert len(table) == 3 * n_profiles
     assert (table["low"] <= table["median"]).all() and (table["median"] <= table["high"]).all()
-    fig = prior_predictive_plot(prior, result.profiles()[0], 40.0, [12.0, 36.0, 60.0])
+    bands = prior_bands(prior, result.profiles()[0], 40.0, [12.0, 36.0, 60.0])
+    assert [round(p, 2) for p, _, _ in bands.bands] == [0.95, 0.5]
+    assert np.all(bands.bands[0][1] <= bands.bands[1][1] + 1e-12)  # 95% band contains 50%
+    fig = prior_predictive_plot(bands)
     assert len(fig.axes) == 1

@@ -183,7 +183,7 @@ def test_plot_has_one_panel_per_term():
 @pytest.mark.slow
 def test_small_prior_sweep_compiles_once_and_wider_prior_gives_wider_intervals(tmp_path):
     from necc_bayes.survival.fit import fit
-    from necc_bayes.workflows.sensitivity.outputs import write_sensitivity
+    from necc_bayes.workflows.sensitivity.result import SENSITIVITY_FILES
     from necc_bayes.workflows.sensitivity.sweeps import sensitivity_analysis
 
     result = fit(
@@ -218,6 +218,6 @@ def test_small_prior_sweep_compiles_once_and_wider_prior_gives_wider_intervals(t
         assert med[0] < med[-1]
     assert len(report.case_deletion) == 2 and report.case_deletion["n_subjects"].eq(87).all()
     assert set(report.psense["parameter"]) == {"log_hr[site_abdominal]", "log_hr[n_sites_gt1]"}
-    files = write_sensitivity(report, tmp_path)
-    assert all(f.is_file() for f in files)
-    assert pd.read_csv(tmp_path / "sensitivity.csv").shape[0] == 8
+    out = report.save(tmp_path / "out")
+    assert sorted(p.name for p in out.iterdir()) == sorted(SENSITIVITY_FILES)
+    assert pd.read_csv(out / "sensitivity.csv").shape[0] == 8

@@ -1,8 +1,9 @@
 """The HTML report of ``necc-bayes reproduce``.
 
-One self-contained page built from the reusable sections of :mod:`necc_bayes.report.fit_page`,
-linking
-every per-model report.
+One self-contained page composed from the building blocks of :mod:`necc_bayes.report`
+(:mod:`~necc_bayes.report.html` and the sections of :mod:`~necc_bayes.report.fit_page`),
+linking every per-model report. What the survival sections show is computed by
+:mod:`necc_bayes.survival.page`.
 """
 
 from __future__ import annotations
@@ -12,17 +13,18 @@ import base64
 import pandas as pd
 from markupsafe import Markup, escape
 
-from necc_bayes.report.fit_page import (
+from necc_bayes.report.fit_sections import hazard_ratio_section, survival_section
+from necc_bayes.report.html import (
     Section,
     details,
     figure,
-    hazard_ratio_section,
     html_table,
+    paragraph,
     render_page,
-    survival_section,
     warnings_section,
 )
 from necc_bayes.studies.necc.context import Context
+from necc_bayes.survival.page import survival_panels
 
 SYNTHETIC_NOTE = (
     "The study publishes aggregate tables only. Every posterior on this page is computed on a "
@@ -32,14 +34,10 @@ SYNTHETIC_NOTE = (
 )
 
 
-def _p(text: str) -> Markup:
-    return Markup(f'<p class="explain">{escape(text)}</p>')
-
-
 def _table_section(ctx: Context, key: str, title: str, intro: str) -> Section | None:
     if key not in ctx.tables:
         return None
-    return Section(title, key.replace("_", "-"), _p(intro) + html_table(ctx.tables[key]))
+    return Section(title, key.replace("_", "-"), paragraph(intro) + html_table(ctx.tables[key]))
 
 
 def _ci(hr: float, low: float, high: float) -> str:
@@ -69,7 +67,7 @@ def _table3_section(ctx: Context) -> Section | None:
             "fragility": t.get("fragility_flags", pd.Series([""] * len(t))).fillna(""),
         }
     )
-    body = _p(
+    body = paragraph(
         "Paper columns: hazard ratio, 95% CI and p as printed in the published Table 3. "
         "Posterior columns: median HR, 95% equal-tailed credible interval and P(HR > 1) "
         "computed on the SYNTHETIC cohort — univariate rows from the univariate screen "
@@ -81,8 +79,10 @@ def _table3_section(ctx: Context) -> Section | None:
 
 def _group_section(ctx: Context, model: str, title: str, intro: str) -> Section:
     fit = ctx.fits[model]
-    inner = survival_section(fit.survival(), fit.survival_summary(), fit.checked.cohort)
-    body = _p(intro) + inner.body
+    surv = fit.survival()
+    panels = survival_panels(list(dict.fromkeys(surv["profile"])), fit.checked.cohort)
+    inner = survival_section(surv, fit.survival_summary(), panels)
+    body = paragraph(intro) + inner.body
     if model == "prs_by_abdominal" and "prs_by_abdominal" in ctx.tables:
         body += Markup(
             "<h3>Paper beside posterior (posterior: SYNTHETIC cohort; full columns in "
@@ -94,7 +94,7 @@ def _group_section(ctx: Context, model: str, title: str, intro: str) -> Section:
 def _hierarchical_section(ctx: Context) -> Section:
     fit = ctx.fits["prs_sites_hierarchical"]
     inner = hazard_ratio_section(fit.hazard_ratios(), fit.spec.summaries.ci_prob)
-    body = _p(
+    body = paragraph(
         "All seven site indicators with partially pooled log-HRs (Normal(mu, tau)), plus more "
         "than one site. Sites overlap and, with the count, are nearly collinear: the table "
         "below gives the posterior correlation between the count's log-HR and each site's — "
@@ -117,7 +117,7 @@ def _png(ctx: Context, name: str, caption: str) -> Markup:
 def _sensitivity_section(ctx: Context) -> Section | None:
     if "sensitivity" not in ctx.tables:
         return None
-    body = _p(
+    body = paragraph(
         "Refits of models/prs_final.toml under other log-HR prior scales, baseline priors, "
         "cut-point rules, and without the most influential patients (largest PSIS-LOO Pareto "
         "k); one compiled model per model structure."
@@ -137,7 +137,7 @@ def _sensitivity_section(ctx: Context) -> Section | None:
 def _orr_section(ctx: Context) -> Section | None:
     if "orr_priors" not in ctx.tables:
         return None
-    body = _p(
+    body = paragraph(
         "ICI 7/16 vs non-ICI 9/41 responders (the paper's numbers; no synthetic data involved). "
         "Closed-form beta-binomial posteriors, exact P(p_ICI > p_non-ICI), 95% equal-tailed "
         "intervals, under each built-in prior."

@@ -25,7 +25,7 @@ from necc_bayes.inference.loo import ParetoKWarning, compare_fits
 from necc_bayes.report.orr_figures import plot_operating_characteristics
 from necc_bayes.report.sweep_figures import save
 from necc_bayes.response.comparison import compare, prior_sensitivity
-from necc_bayes.response.operating_characteristics import decision_matrix, oc_table
+from necc_bayes.response.operating_characteristics import decision_matrix, oc_curves, oc_table
 from necc_bayes.spec.settings import SamplerSettings
 from necc_bayes.studies.necc import published
 from necc_bayes.studies.necc.comparison import group_prs_comparison, table3_comparison
@@ -151,7 +151,7 @@ def step_orr(ctx: Context) -> None:
     (ctx.out / "orr.json").write_text(main.to_json(), encoding="utf-8")
 
     plot_operating_characteristics(
-        decision_matrix(treated[1], control[1]),
+        oc_curves(decision_matrix(treated[1], control[1])),
         _mkdir(ctx.out / "figures") / "orr_operating_characteristics.png",
     )
 

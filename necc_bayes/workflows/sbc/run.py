@@ -40,19 +40,31 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from necc_bayes.errors import DataError, Problem
+from necc_bayes.report.sweep_figures import SBCCurves, plot_sbc, save
 from necc_bayes.spec.settings import SamplerSettings
+from necc_bayes.survival.fit import model_inputs, model_priors, resolve_spec
+from necc_bayes.survival.inputs import check_inputs
 from necc_bayes.survival.intervals import expand
 from necc_bayes.survival.model import PEMInputs, PEMPriors, interval_labels, sample_prior
 from necc_bayes.survival.ppc import draw_censoring_times, simulate_event_times
 from necc_bayes.survival.refit import process_cache
 from necc_bayes.workflows.executor import RunStats, progress, run_tasks
-from necc_bayes.workflows.sbc.stats import uniformity_tests
+from necc_bayes.workflows.sbc.stats import (
+    ecdf_difference,
+    simultaneous_band,
+    uniformity_tests,
+)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 RANKS_FILE = "sbc_ranks.jsonl"
 META_FILE = "sbc_meta.json"
+SUMMARY_FILE = "sbc_summary.csv"
+FIGURE_FILE = "sbc_ecdf.png"
+SBC_FILES = (META_FILE, RANKS_FILE, SUMMARY_FILE, FIGURE_FILE)
+"""Every file :func:`run_sbc` (and so ``necc-bayes sbc``) writes into its directory."""
 DEFAULT_SBC_SAMPLER = SamplerSettings(draws=500, tune=500, chains=2, cores=None)
 
 
@@ -173,8 +185,6 @@ def load_records(out: Path, meta: dict[str, Any]) -> dict[int, dict[str, Any]]:
     if meta_path.is_file():
         old = json.loads(meta_path.read_text())
         if old != json.loads(json.dumps(meta)):
-            from necc_bayes.errors import DataError, Problem
-
             raise DataError(
                 str(meta_path),
                 [Problem("sbc_resume", "this directory holds SBC results of other settings")],
@@ -222,11 +232,23 @@ class SBCResult:
         """Whether no parameter failed."""
         return not bool(self.tests["failed"].any())
 
+    def curves(self, prob: float = 0.95) -> SBCCurves:
+        """ECDF differences per parameter and their simultaneous ``prob`` band."""
+        z, lower, upper = simultaneous_band(len(self.ranks), self.n_ranks, prob=prob)
+        return SBCCurves(
+            z=z,
+            lower=lower,
+            upper=upper,
+            curves={
+                str(p): ecdf_difference(self.ranks[p].to_numpy(), self.n_ranks)
+                for p in self.ranks.columns
+            },
+            n_sims=len(self.ranks),
+        )
+
     def figure(self) -> Figure:
         """ECDF-difference plot with simultaneous 95% bands."""
-        from necc_bayes.report.sweep_figures import plot_sbc
-
-        return plot_sbc(self.ranks, self.n_ranks)
+        return plot_sbc(self.curves())
 
 
 def run_sbc(
@@ -247,7 +269,9 @@ def run_sbc(
     n_sims : int
         Simulations wanted in total (those already in ``out`` are not redone).
     out : path
-        Directory for ``sbc_meta.json`` and ``sbc_ranks.jsonl`` (created if needed).
+        Directory (created if needed) for :data:`SBC_FILES`: ``sbc_meta.json`` (settings),
+        ``sbc_ranks.jsonl`` (appended as each simulation completes), then ``sbc_summary.csv``
+        (the uniformity tests) and ``sbc_ecdf.png`` (the ECDF-difference figure).
     scheduler, n_workers
         See :func:`necc_bayes.workflows.executor.run_tasks`.
     quiet : bool
@@ -294,7 +318,7 @@ def run_sbc(
     info = pd.DataFrame(
         [{k: r[k] for k in ("index", "n_events", "n_divergent", "seconds")} for r in recs]
     ).set_index("index")
-    return SBCResult(
+    result = SBCResult(
         ranks=ranks,
         records=info,
         tests=uniformity_tests(ranks, setup.n_ranks),
@@ -302,15 +326,15 @@ def run_sbc(
         seconds=seconds,
         stats=stats,
     )
+    result.tests.to_csv(out / SUMMARY_FILE, index=False)
+    save(result.figure(), str(out / FIGURE_FILE))
+    return result
 
 
 def setup_from_spec(
     spec: Any, data: str | Path, *, sampler: SamplerSettings | None = None, n_ranks: int = 100
 ) -> SBCSetup:
     """The SBC setup of a specification on a data file (design, cuts, resolved priors, seed)."""
-    from necc_bayes.survival.fit import model_inputs, model_priors, resolve_spec
-    from necc_bayes.survival.inputs import check_inputs
-
     checked = check_inputs(spec, data)
     resolved = resolve_spec(checked)
     return SBCSetup(

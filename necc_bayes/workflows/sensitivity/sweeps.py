@@ -44,6 +44,7 @@ from necc_bayes.spec.priors import (
     resolve_baseline,
 )
 from necc_bayes.spec.settings import SamplerSettings, Thresholds
+from necc_bayes.survival.fit import PEMResult, crude_rate, model_inputs, model_priors
 from necc_bayes.survival.hazard_ratios import hazard_ratio_table
 from necc_bayes.survival.influence import case_deletion_changes, drop_subjects, pareto_k_table
 from necc_bayes.survival.intervals import event_time_cuts, expand, quantile_cuts
@@ -52,12 +53,10 @@ from necc_bayes.survival.refit import process_cache
 from necc_bayes.workflows.executor import RunStats, run_with_progress
 from necc_bayes.workflows.sensitivity.flags import flag_conclusions, power_scaling
 from necc_bayes.workflows.sensitivity.partition_prior import partition_priors
+from necc_bayes.workflows.sensitivity.result import SensitivityReport
 
 if TYPE_CHECKING:
     import xarray as xr
-    from matplotlib.figure import Figure
-
-    from necc_bayes.survival.fit import PEMResult
 
 DEFAULT_SCALES = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
 ROUND_CUTS = (6.0, 12.0, 24.0, 36.0)
@@ -149,8 +148,6 @@ class Base:
 
 def base_from_result(result: PEMResult, sampler: SamplerSettings | None = None) -> Base:
     """The starting point of every sweep for a fitted model (its spec's sampler by default)."""
-    from necc_bayes.survival.fit import crude_rate, model_inputs, model_priors
-
     s, d = result.spec.sampler, result.spec.diagnostics
     return Base(
         inputs=model_inputs(result.checked),
@@ -265,48 +262,6 @@ def run_settings(
     if not frames:
         return pd.DataFrame(columns=SENSITIVITY_COLUMNS)
     return pd.concat(frames, ignore_index=True)
-
-
-@dataclass
-class SensitivityReport:
-    """Everything the sensitivity analysis of one fit produced.
-
-    Attributes
-    ----------
-    table : DataFrame
-        ``sensitivity.csv``: one row per sweep, setting and term.
-    flags : DataFrame
-        :func:`flag_conclusions` of ``table``.
-    psense : DataFrame
-        :func:`power_scaling` of the fit.
-    pareto_k : DataFrame
-        :func:`pareto_k_table` of the fit.
-    case_deletion : DataFrame
-        The case-deletion rows with :func:`case_deletion_changes`.
-    partition_prior : DataFrame
-        Beside each cut-point partition, the prior predictive of S(t) at the summary times
-        and whether that partition's prior differs materially from the others
-        (:func:`~necc_bayes.workflows.sensitivity.partition_prior.partition_priors`).
-    seconds : float
-        Wall time of the refits.
-    stats : RunStats
-        Scheduler, number of refits, compilations, workers.
-    """
-
-    table: pd.DataFrame
-    flags: pd.DataFrame
-    psense: pd.DataFrame
-    pareto_k: pd.DataFrame
-    case_deletion: pd.DataFrame
-    seconds: float
-    stats: RunStats
-    partition_prior: pd.DataFrame = field(default_factory=pd.DataFrame)
-
-    def figure(self, terms: list[str] | None = None) -> Figure:
-        """HR medians and CrIs per setting (rows) and term (panels)."""
-        from necc_bayes.report.sweep_figures import plot_sensitivity
-
-        return plot_sensitivity(self.table, terms=terms)
 
 
 def sensitivity_analysis(

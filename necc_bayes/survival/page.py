@@ -1,0 +1,183 @@
+"""What the report of one fit shows, computed here and handed to :mod:`necc_bayes.report`.
+
+:func:`fit_page` computes every table and array of the page — the summaries, the
+convergence checks and the draws of the worst parameters, the posterior predictive check,
+the prior predictive check, PSIS-LOO, the data profile, the Kaplan–Meier overlays — into a
+plain :class:`~necc_bayes.report.fit_page.FitPage`; rendering it computes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from necc_bayes._version import __version__
+from necc_bayes.data.load import Cohort, data_profile
+from necc_bayes.data.reference import km_step
+from necc_bayes.inference.diagnostics import distinct_worst_parameters, parameter_draws
+from necc_bayes.inference.loo import loo
+from necc_bayes.report.figures import KMOverlay, SurvivalPanel, survival_plot
+from necc_bayes.report.fit_page import FitPage, render_fit_page
+from necc_bayes.survival.intervals import PersonPeriod
+from necc_bayes.survival.model import interval_labels, sparse_interval_messages
+from necc_bayes.survival.ph_check import PHCheck
+from necc_bayes.survival.ppc import PPCResult
+from necc_bayes.survival.prior_predictive import prior_bands, prior_predictive_for_fit
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from necc_bayes.survival.result import PEMResult
+
+N_WORST = 4
+"""Parameters shown in the trace and rank plots (the furthest from passing)."""
+
+
+def survival_panels(
+    profiles: list[str], cohort: Cohort, *, max_panels: int = 9
+) -> list[SurvivalPanel]:
+    """The panels of the survival figure with their Kaplan–Meier overlays.
+
+    The first panel is the first profile with the whole cohort's KM curve and 95% band; each
+    0/1 term with both a ``term=0`` and a ``term=1`` profile gets a panel with the KM curves
+    of the subjects with that term at 0 and at 1 (unadjusted).
+    """
+    time, event, design = cohort.time, cohort.event, cohort.design
+    first = profiles[0]
+    whole = KMOverlay(first, "Kaplan–Meier (95% CI)", km_step(time, event, band=0.95), band=True)
+    panels = [SurvivalPanel(first, [whole])]
+    for k, term in enumerate(design.terms):
+        if f"{term}=0" in profiles and f"{term}=1" in profiles:
+            overlays = []
+            for level in (0, 1):
+                mask = design.X[:, k] == level
+                label = f"KM {term}={level} (n={int(mask.sum())})"
+                km = km_step(time[mask], event[mask])
+                overlays.append(KMOverlay(f"{term}={level}", label, km))
+            panels.append(SurvivalPanel(term, overlays))
+    return panels[:max_panels]
+
+
+def survival_figure(result: PEMResult) -> Figure:
+    """The fit's posterior survival curves per profile with Kaplan–Meier overlays."""
+    surv = result.survival()
+    panels = survival_panels(list(dict.fromkeys(surv["profile"])), result.checked.cohort)
+    return survival_plot(surv, panels)
+
+
+def data_tables(cohort: Cohort, pp: PersonPeriod) -> tuple[pd.DataFrame, ...]:
+    """The data profile, one row per term, and events / at risk / exposure per interval."""
+    profile = data_profile(cohort)
+    terms = dict(profile.pop("terms"))  # type: ignore[call-overload]
+    overview = pd.DataFrame({"item": list(profile), "value": [str(v) for v in profile.values()]})
+    per_term = pd.DataFrame({"term": list(terms), "values": list(terms.values())})
+    intervals = pd.DataFrame(
+        {
+            "interval": interval_labels(pp),
+            "at risk": pp.at_risk_per_interval,
+            "events": pp.events_per_interval,
+            "exposure": pp.exposure.sum(axis=0),
+        }
+    )
+    return overview, per_term, intervals
+
+
+def ppc_notes(ppc: PPCResult, ph: PHCheck) -> list[str]:
+    """Advisory notes of the checks: extreme PPC p-values, flagged PH rows, low coverage."""
+    extreme = ppc.events[(ppc.events.ppp < 0.025) | (ppc.events.ppp > 0.975)]
+    notes = [
+        f"posterior predictive p-value {r.ppp:.3f} for events in interval {r.interval}"
+        for r in extreme.itertuples()
+    ]
+    notes += ph.messages()
+    if ppc.coverage < 0.9:
+        notes.append(
+            f"the observed Kaplan–Meier curve is inside the replicate band on only "
+            f"{ppc.coverage:.0%} of the time grid"
+        )
+    return notes
+
+
+def fit_page(result: PEMResult) -> FitPage:
+    """Compute everything the report of one fit shows.
+
+    Parameters
+    ----------
+    result : PEMResult
+        The fit (its cached summaries, diagnostics and posterior predictive check are used).
+
+    Returns
+    -------
+    FitPage
+        Plain data for :func:`necc_bayes.report.fit_page.render_fit_page`.
+    """
+    diag = result.diagnostics()
+    ppc = result.posterior_predictive_check()
+    ph = result.ph_check()
+    pp = result.checked.person_period
+    cohort = result.checked.cohort
+    notes = list(diag.notes) + sparse_interval_messages(pp) + ppc_notes(ppc, ph)
+    loo_summary = None
+    if "log_likelihood" in result.idata.children:
+        loo_summary = loo(result.idata, source=result.spec.name, warn=False)
+        if loo_summary.message:
+            notes.append(loo_summary.message)
+    worst = distinct_worst_parameters(diag, result.idata, N_WORST)
+    trace = {
+        label: np.asarray(
+            parameter_draws(result.idata, label).transpose("chain", "draw").to_numpy()
+        )
+        for label in worst
+    }
+    prior, prior_table = prior_predictive_for_fit(result)
+    profiles = result.profiles()
+    overview, per_term, intervals = data_tables(cohort, pp)
+    survival = result.survival()
+    by_interval = result.hazard_ratios_by_interval() if result.time_varying else None
+    attrs = result.idata.attrs
+    verdict = "convergence checks passed" if diag.passed else "CONVERGENCE FAILED"
+    return FitPage(
+        title=f"necc-bayes fit: {result.spec.name}",
+        subtitle=[
+            result.spec.description,
+            f"data: {cohort.source} — {cohort.n} subjects, {cohort.n_events} events — {verdict}",
+            f"spec hash {attrs.get('spec_hash', '')} — seed {attrs.get('seed', '')} — "
+            f"necc-bayes {__version__}",
+        ],
+        failures=[f"convergence: {m}" for m in diag.failures],
+        notes=notes,
+        hazard_ratios=result.hazard_ratios(),
+        hazard_ratios_by_interval=by_interval,
+        ci_prob=result.spec.summaries.ci_prob,
+        survival=survival,
+        survival_summary=result.survival_summary(),
+        survival_panels=survival_panels(list(dict.fromkeys(survival["profile"])), cohort),
+        diagnostics=diag,
+        trace_draws=trace,
+        ppc=ppc,
+        ppc_groups=ppc.groups,
+        ppc_group_coverage=ppc.group_coverage,
+        ph_table=ph.table,
+        ph_intervals=ph.intervals,
+        ph_method=ph.method,
+        t_max=float(cohort.time.max()),
+        prior=prior_bands(
+            prior,
+            profiles[0],
+            float(cohort.time.max()),
+            list(result.spec.summaries.times),
+        ),
+        prior_table=prior_table,
+        loo=loo_summary,
+        data_overview=overview,
+        data_terms=per_term,
+        data_intervals=intervals,
+        spec=result.spec,
+    )
+
+
+def render_fit_report(result: PEMResult) -> str:
+    """The self-contained HTML report of one fit (``report.html``)."""
+    return render_fit_page(fit_page(result))

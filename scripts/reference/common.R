@@ -136,17 +136,24 @@ interval_table <- function(split, cuts) {
 
 # rstanarm Poisson PEM on survSplit rows (columns event, exposure, interval): log baseline
 # rate per interval ~ Normal(log crude rate, 10), each coefficient ~ Normal(0, coef_scale),
-# autoscale = FALSE. Returns the call text, the fit and its wall time.
+# autoscale = FALSE. Returns the call text.
+# init = 0: rstanarm samples z with beta = z * prior_scale + prior_mean, and rstan's default
+# random inits z ~ U(-2, 2) put the log baseline rates at log r +/- 20 and, with vague
+# coefficient priors and uncentred covariates (colon's age ~ 60), the linear predictor far
+# outside the range exp() can represent: chains then spend most of the run reaching the
+# typical set (a colon fit did not finish in 50 min). init = 0 starts every chain at the prior
+# location (log baseline = log crude rate, coefficients 0, frailty SD 1); the posterior is
+# log-concave in the regression coefficients, and the chains still differ (random momenta).
 pem_call <- function(data_name, terms, J, p, log_rate, coef_scale, seed, glmer = FALSE,
-                     extra = "") {
+                     extra = "", iter = 2000) {
   prior <- sprintf(paste0("normal(location = c(rep(%s, %d), rep(0, %d)), ",
                           "scale = c(rep(10, %d), rep(%s, %d)), autoscale = FALSE)"),
                    fmt(log_rate), J, p, J, fmt(coef_scale), p)
   fun <- if (glmer) "stan_glmer" else "stan_glm"
   sprintf(paste0("%s(event ~ -1 + factor(interval) + %s + offset(log(exposure)), ",
-                 "family = poisson, data = %s, prior = %s%s, chains = 4, iter = 2000, ",
-                 "warmup = 1000, seed = %d, cores = 2, refresh = 0)"),
-          fun, terms, data_name, prior, extra, seed)
+                 "family = poisson, data = %s, prior = %s%s, chains = 4, iter = %d, ",
+                 "warmup = 1000, seed = %d, init = 0, cores = 2, refresh = 0)"),
+          fun, terms, data_name, prior, extra, iter, seed)
 }
 
 timed_fit <- function(txt) {
@@ -195,7 +202,8 @@ STAN_PKGS <- c("survival", "rstanarm", "rstan", "StanHeaders", "jsonlite")
 # the split data `vs` (a global with event, exposure, interval) and write the JSON.
 # `coefs` are the coefficient names in model-matrix order after the J interval columns.
 run_pem_reference <- function(name, description, prep, datasets, cuts, cut_rule, terms,
-                              coefs, coding, seeds, glmer_extra = NULL, extra_meta = list()) {
+                              coefs, coding, seeds, glmer_extra = NULL, extra_meta = list(),
+                              iter = 2000) {
   J <- length(cuts) + 1
   vs <- get("vs", envir = globalenv())
   log_rate <- log(sum(vs$event) / sum(vs$exposure))
@@ -205,7 +213,8 @@ run_pem_reference <- function(name, description, prep, datasets, cuts, cut_rule,
     label <- names(variants)[i]
     txt <- pem_call("vs", terms, J, length(coefs), log_rate, variants[[i]], seeds[i],
                     glmer = !is.null(glmer_extra),
-                    extra = if (is.null(glmer_extra)) "" else glmer_extra$call_extra)
+                    extra = if (is.null(glmer_extra)) "" else glmer_extra$call_extra,
+                    iter = iter)
     f <- timed_fit(txt)
     stopifnot(identical(names(fixef_or_coef(f$fit)),
                         c(sprintf("factor(interval)%d", seq_len(J)), coefs)))
@@ -227,7 +236,8 @@ run_pem_reference <- function(name, description, prep, datasets, cuts, cut_rule,
                            "(vague_normal_0_10), autoscale = FALSE"),
       intercept = "none (-1 in the formula)"),
       if (is.null(glmer_extra)) list() else glmer_extra$prior_text),
-    seed = unname(sapply(fits, `[[`, "seed")), chains = 4, iter = 2000, warmup = 1000),
+    seed = unname(sapply(fits, `[[`, "seed")), chains = 4, iter = iter, warmup = 1000,
+    init = "0 (every chain starts at the prior location; see pem_call in common.R)"),
     extra_meta, list(results = fits)), STAN_PKGS)
 }
 

@@ -1,4 +1,7 @@
-"""Model comparison by PSIS-LOO on the per-subject log-likelihood (ArviZ implementations).
+"""Model comparison by PSIS-LOO on the per-subject log-likelihood.
+
+PSIS-LOO itself is :mod:`necc_bayes.inference.psis` (arviz-stats' estimator, vectorised over
+subjects: about 20 s -> 2 s at 20,000 subjects); the comparison table is ``arviz.compare``.
 
 Every fit stores one log-likelihood value per subject and posterior draw in its
 ``log_likelihood`` group: ``delta_i (log lambda_{j_i} + x_i' beta) - H(t_i | x_i)``, the full
@@ -13,15 +16,20 @@ PSIS-LOO is unreliable for subjects whose Pareto shape ``k`` exceeds ArviZ's thr
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import arviz as az
 import numpy as np
 import pandas as pd
 import xarray as xr
 
 from necc_bayes.errors import DataError, Problem
+from necc_bayes.inference.psis import PointwiseLoo, in_blocks, psis_loo
+
+if TYPE_CHECKING:
+    import arviz as az
 
 
 class ParetoKWarning(RuntimeWarning):
@@ -113,19 +121,91 @@ def loo(idata: xr.DataTree, *, source: str = "<fit>", warn: bool = True) -> LooS
     LooSummary
     """
     name = log_likelihood_name(idata, source)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*Pareto distribution.*", category=UserWarning)
-        elpd = az.loo(idata, pointwise=True, var_name=name)
-    k = elpd.pareto_k
-    dim = k.dims[0] if k.dims else None
-    labels = [str(v) for v in k[dim].to_numpy()] if dim else ["0"]
-    high = [
-        lab for lab, v in zip(labels, np.atleast_1d(k.to_numpy()), strict=True) if v > elpd.good_k
-    ]
-    out = LooSummary(elpd=elpd, high_k_subjects=high, good_k=float(elpd.good_k))
-    if warn and high:
-        warnings.warn(f"{source}: {out.message}", ParetoKWarning, stacklevel=2)
+    da = idata["log_likelihood"][name]
+    obs = [str(d) for d in da.dims if d not in ("chain", "draw")]
+    ll = da.transpose("chain", "draw", *obs).to_numpy()
+    if len(obs) == 1:
+        dim, labels = obs[0], [str(v) for v in da[obs[0]].to_numpy()]
+    else:  # several (or no) observation dims: flattened, labelled by position
+        dim, labels = "obs", [str(i) for i in range(ll[0, 0].size)]
+    return loo_from_blocks(
+        in_blocks(ll.reshape(ll.shape[0] * ll.shape[1], -1)),
+        relative_efficiency(idata),
+        labels,
+        dim=dim,
+        source=source,
+        warn=warn,
+    )
+
+
+def relative_efficiency(idata: xr.DataTree) -> float:
+    """Relative efficiency ``r_eff`` of the draws, as arviz-stats computes it for ``loo``.
+
+    The mean "mean-ESS" of every posterior quantity divided by the number of draws (1 for a
+    single chain).
+    """
+    post = idata["posterior"]
+    n_chain, n_draw = post.sizes["chain"], post.sizes["draw"]
+    if n_chain == 1:
+        return 1.0
+    ess = post.to_dataset().azstats.ess(method="mean")
+    values = np.hstack([np.ravel(ess[v].to_numpy()) for v in ess.data_vars])
+    return float(values.mean() / (n_chain * n_draw))
+
+
+def loo_from_blocks(
+    blocks: Iterable[np.ndarray],
+    r_eff: float,
+    labels: Sequence[str],
+    *,
+    dim: str = "subject",
+    source: str = "<fit>",
+    warn: bool = True,
+) -> LooSummary:
+    """PSIS-LOO from the log-likelihood in blocks of subjects (never the whole matrix).
+
+    Parameters
+    ----------
+    blocks : iterable of ndarray, each (S, m_b)
+        Per-subject log-likelihood of consecutive subjects, draws chain-major.
+    r_eff : float
+        :func:`relative_efficiency` of the posterior.
+    labels : sequence of str
+        The subjects, in block order.
+    dim : str
+        Name of the subject dimension in the result.
+    source, warn
+        As :func:`loo`.
+    """
+    pw = psis_loo(blocks, r_eff)
+    out = _summary(pw, list(labels), dim)
+    if warn and out.high_k_subjects:
+        warnings.warn(f"{source}: {out.message}", ParetoKWarning, stacklevel=3)
     return out
+
+
+def _summary(pw: PointwiseLoo, labels: list[str], dim: str) -> LooSummary:
+    from arviz_stats import ELPDDataLOO
+
+    if len(labels) != pw.elpd_i.size:
+        raise ValueError(f"{len(labels)} labels for {pw.elpd_i.size} observations")
+    coords = {dim: labels}
+    k = xr.DataArray(pw.pareto_k, dims=dim, coords=coords)
+    high = [lab for lab, v in zip(labels, pw.pareto_k, strict=True) if v > pw.good_k]
+    elpd = ELPDDataLOO(
+        elpd=pw.elpd,
+        se=pw.se,
+        p=pw.p_loo,
+        n_samples=pw.n_samples,
+        n_data_points=int(pw.elpd_i.size),
+        scale="log",
+        warning=bool(high),
+        good_k=pw.good_k,
+        elpd_i=xr.DataArray(pw.elpd_i, dims=dim, coords=coords),
+        pareto_k=k,
+        p_loo_i=xr.DataArray(pw.p_loo_i, dims=dim, coords=coords),
+    )
+    return LooSummary(elpd=elpd, high_k_subjects=high, good_k=float(pw.good_k))
 
 
 def compare_fits(fits: dict[str, xr.DataTree], *, warn: bool = True) -> pd.DataFrame:
@@ -165,6 +245,8 @@ def compare_fits(fits: dict[str, xr.DataTree], *, warn: bool = True) -> pd.DataF
                 )
             ],
         )
+    import arviz as az
+
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*Pareto distribution.*", category=UserWarning)
         table = az.compare({name: s.elpd for name, s in loos.items()})

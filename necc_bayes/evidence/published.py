@@ -26,6 +26,7 @@ from scipy import special
 
 from necc_bayes.errors import Problem, SpecError
 from necc_bayes.evidence.mixtures import NormalMixture, normal_mixture, robustify
+from necc_bayes.spec.priors import PublishedPrior, log_hr_from_ci
 
 DEFAULT_VAGUE_SIGMA = 10.0
 """Standard deviation of the robust component on the log-HR scale (DESIGN section 8)."""
@@ -104,9 +105,11 @@ def log_hr_normal(
                                     f"hr ({hr}) lies outside its interval ({low}, {high})", "hr"))
     if problems:
         raise SpecError(source, problems)
-    z = float(special.ndtri(1.0 - (1.0 - level) / 2.0))
-    lo, hi, mu = math.log(low), math.log(high), math.log(hr)
-    sigma = (hi - lo) / (2.0 * z)
+    lo, hi = math.log(low), math.log(high)
+    if level == 0.95:  # the spec family's formula, so both layers give the same numbers
+        mu, sigma = log_hr_from_ci(hr, low, high)
+    else:
+        mu, sigma = math.log(hr), (hi - lo) / (2.0 * float(special.ndtri(0.5 + level / 2.0)))
     return PublishedEstimate(float(hr), float(low), float(high), float(level), mu, sigma,
                              (mu - (lo + hi) / 2.0) / sigma)
 
@@ -159,3 +162,9 @@ def published_prior(
         raise SpecError(source, problems)
     base = normal_mixture([1.0], [est.mu], [est.sigma], ["published"], source)
     return robustify(base, float(robust_weight), mean=0.0, sigma=float(vague_sigma))
+
+
+def from_spec(prior: PublishedPrior) -> NormalMixture:
+    """The :class:`NormalMixture` of a spec's ``dist = "published"`` prior (same numbers)."""
+    return published_prior(prior.hr, prior.low, prior.high, prior.robust_weight,
+                           prior.vague_sigma, source=prior.source or "published prior")

@@ -31,6 +31,7 @@ from necc_bayes.spec.model import (
     SummarySection,
     did_you_mean,
 )
+from necc_bayes.spec.priors import published_conventions
 from necc_bayes.spec.settings import SamplerSettings, Thresholds
 
 _FIELDS_BY_SECTION = {
@@ -227,6 +228,8 @@ def to_toml(spec: ModelSpec, header: str = "") -> str:
         TOML text that :func:`load_spec` reads back to an equal specification.
     """
     body = tomli_w.dumps(spec_to_dict(spec))
-    extra = "".join(f"# - {line}.\n" for line in cohort_conventions(spec))
+    lines = [*cohort_conventions(spec),
+             *published_conventions(spec.priors.terms, spec.priors.log_hr)]
+    extra = "".join(f"# - {line}.\n" for line in lines)
     head = header + CONVENTIONS + extra + f"# spec_hash = {spec_hash(spec)}\n\n"
     return (head + body).lstrip("\n")

@@ -29,6 +29,11 @@ Coefficient (log hazard ratio) priors, built together for all terms of one famil
   term that uses it: ``beta_k = z_k * tau * lambda~_k`` with
   ``tau ~ HalfStudentT(1, global_scale)``, ``lambda_k ~ HalfCauchy(1)``, slab
   ``c^2 ~ InvGamma(slab_df/2, slab_df * slab_scale^2 / 2)``.
+* ``published``   -- a prior from another study's printed ``HR (low–high)`` (95% CI):
+  ``Normal(mu, sigma)`` with ``mu = log hr``, ``sigma = (log high - log low) / (2 * 1.96)``;
+  with ``robust_weight = w > 0`` the mixture
+  ``(1 - w) Normal(mu, sigma) + w Normal(0, vague_sigma)`` (DESIGN section 8; the maths,
+  ESS and conflict checks are in :mod:`necc_bayes.evidence`).
 
 Group priors (partial pooling across overlapping indicators, e.g. recurrence sites):
 
@@ -80,7 +85,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Self
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, PositiveFloat
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, model_validator
 
 if TYPE_CHECKING:
     import pytensor.tensor as pt
@@ -249,16 +254,146 @@ class HorseshoePrior(_CoefficientPrior):
         return z * tau * np.sqrt(c2 * lam**2 / (c2 + tau**2 * lam**2))
 
 
+Z_975 = 1.959963984540054
+"""``Phi^{-1}(0.975)``: a printed 95% interval is ``log HR ± Z_975 se`` on the log scale."""
+
+
+def log_hr_from_ci(hr: float, low: float, high: float) -> tuple[float, float]:
+    """``(log hr, (log high - log low) / (2 Z_975))``: a printed HR and 95% CI on the log scale."""
+    return math.log(hr), (math.log(high) - math.log(low)) / (2.0 * Z_975)
+
+
+class PublishedPrior(_CoefficientPrior):
+    """A prior from a published hazard ratio and its 95% CI, optionally robustified.
+
+    ``(1 - w) Normal(mu, sigma) + w Normal(0, vague_sigma)`` with ``mu, sigma`` from
+    :func:`log_hr_from_ci` and ``w = robust_weight`` (0: a plain normal). ``source`` (optional)
+    cites where the numbers were printed.
+
+    PyMC: ``log_hr_published`` (dims ``term_published``), a two-component normal mixture per
+    term with ``pm.Data`` ``published_weights``, ``published_mu``, ``published_sigma`` (shape
+    ``(terms, 2)``), so a sweep over ``robust_weight`` re-uses the compiled model.
+    """
+
+    dist: Literal["published"] = "published"
+    display: ClassVar[str] = "Published"
+    hr: PositiveFloat
+    low: PositiveFloat
+    high: PositiveFloat
+    robust_weight: float = Field(default=0.0, ge=0.0, lt=1.0)
+    vague_sigma: PositiveFloat = 10.0
+    source: str | None = None
+
+    @model_validator(mode="after")
+    def _interval(self) -> Self:
+        if not self.low < self.high:
+            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
+        if not self.low <= self.hr <= self.high:
+            raise ValueError(f"hr ({self.hr}) lies outside its interval ({self.low}, {self.high})")
+        return self
+
+    @property
+    def mu(self) -> float:
+        """``log hr``."""
+        return log_hr_from_ci(self.hr, self.low, self.high)[0]
+
+    @property
+    def sigma(self) -> float:
+        """``(log high - log low) / (2 * 1.96)``."""
+        return log_hr_from_ci(self.hr, self.low, self.high)[1]
+
+    def components(self) -> tuple[tuple[float, float], tuple[float, float], tuple[float, float]]:
+        """``(weights, means, sds)`` of the two components (informative, robust)."""
+        w = float(self.robust_weight)
+        return (1.0 - w, w), (self.mu, 0.0), (self.sigma, float(self.vague_sigma))
+
+    def converted(self) -> str:
+        """The prior as it enters the model, e.g. ``0.8·Normal(0.412, 0.0607) + 0.2·Normal(0, 10)``.
+
+        Returns
+        -------
+        str
+        """
+        informative = f"Normal({self.mu:.4g}, {self.sigma:.4g})"
+        if self.robust_weight == 0.0:
+            return informative
+        w = self.robust_weight
+        return f"{1 - w:.3g}·{informative} + {w:.3g}·Normal(0, {_fmt(float(self.vague_sigma))})"
+
+    def __str__(self) -> str:
+        printed = f"HR {_fmt(self.hr)} ({_fmt(self.low)}–{_fmt(self.high)})"
+        return f"Published({printed}) = {self.converted()}"
+
+    @classmethod
+    def _arrays(cls, priors: list[Self]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        comps = [p.components() for p in priors]
+        return (np.array([c[0] for c in comps]), np.array([c[1] for c in comps]),
+                np.array([c[2] for c in comps]))
+
+    @classmethod
+    def build(cls, terms: list[str], priors: list[Self]) -> pt.TensorVariable:
+        """``log_hr_published ~ NormalMixture(weights, mu, sigma)`` over ``term_published``."""
+        import pymc as pm
+
+        pm.modelcontext(None).add_coord("term_published", terms)
+        w, mu, sd = cls._arrays(priors)
+        return pm.NormalMixture(
+            "log_hr_published",
+            w=pm.Data("published_weights", w),
+            mu=pm.Data("published_mu", mu),
+            sigma=pm.Data("published_sigma", sd),
+            dims="term_published",
+        )
+
+    @classmethod
+    def sample(cls, priors: list[Self], rng: np.random.Generator, size: int) -> np.ndarray:
+        """Draw the component per term (robust with probability ``w``), then the normal."""
+        w, mu, sd = cls._arrays(priors)
+        robust = rng.random((size, len(priors))) < w[:, 1]
+        k = robust.astype(int)
+        cols = np.arange(len(priors))
+        return mu[cols, k] + sd[cols, k] * rng.standard_normal((size, len(priors)))
+
+
+def published_conventions(terms: dict[str, Any], log_hr: Any = None) -> list[str]:
+    """One sentence per published-estimate prior: the printed numbers and the converted prior.
+
+    Written as comments at the top of the resolved ``spec.toml`` (the converted ``mu``,
+    ``sigma`` and weights are derived, not keys) and stated in the reports.
+
+    Parameters
+    ----------
+    terms : dict
+        ``[priors.terms]`` (term -> prior).
+    log_hr : prior, optional
+        ``priors.log_hr`` (the default for terms without their own prior).
+    """
+    keyed = {"log_hr": log_hr, **{f"terms.{t}": p for t, p in terms.items()}}
+    out = []
+    for key, p in keyed.items():
+        if isinstance(p, PublishedPrior):
+            cite = f" [{p.source}]" if p.source else ""
+            out.append(
+                f"priors.{key}: published HR {_fmt(p.hr)} ({_fmt(p.low)}–{_fmt(p.high)})"
+                f"{cite} -> log-HR prior {p.converted()} (mu = log hr = {p.mu:.6g}, sigma = "
+                f"(log high - log low) / (2 * 1.96) = {p.sigma:.6g}, weights "
+                f"{1 - p.robust_weight:.6g} / {p.robust_weight:.6g})"
+            )
+    return out
+
+
 CoefficientPrior = Annotated[
-    NormalPrior | StudentTPrior | HorseshoePrior, Field(discriminator="dist")
+    NormalPrior | StudentTPrior | HorseshoePrior | PublishedPrior, Field(discriminator="dist")
 ]
 
 COEFFICIENT_FAMILIES: tuple[type[_CoefficientPrior], ...] = (
     NormalPrior,
     StudentTPrior,
     HorseshoePrior,
+    PublishedPrior,
 )
-"""Coefficient families in the order the model builds them."""
+"""Coefficient families in the order the model builds them (new families are appended, so
+existing seeds keep reproducing the same draws)."""
 
 
 # ---------------------------------------------------------------------------------------------

@@ -16,12 +16,12 @@ from necc_bayes.data.load import Cohort, load_cohort
 from necc_bayes.errors import Problem, SpecError
 from necc_bayes.spec.io import load_spec
 from necc_bayes.spec.model import ModelSpec
-from necc_bayes.spec.priors import HorseshoePrior, NormalPrior, StudentTPrior
+from necc_bayes.spec.priors import CoefficientPrior
 from necc_bayes.survival.intervals import PersonPeriod, expand, resolve_cuts
 from necc_bayes.survival.model import PEMInputs, PEMPriors
 from necc_bayes.survival.time_varying import design_time_varying
 
-CoefPrior = NormalPrior | StudentTPrior | HorseshoePrior
+CoefPrior = CoefficientPrior
 
 
 @dataclass(frozen=True)

@@ -36,11 +36,10 @@ import pandas as pd
 
 from necc_bayes.inference.diagnostics import check_convergence
 from necc_bayes.spec.priors import (
+    CoefficientPrior,
     GammaBaseline,
-    HorseshoePrior,
     NormalPrior,
     RandomWalkBaseline,
-    StudentTPrior,
     resolve_baseline,
 )
 from necc_bayes.spec.settings import SamplerSettings, Thresholds
@@ -164,7 +163,7 @@ def prior_scale_settings(base: Base, scales: tuple[float, ...] = DEFAULT_SCALES)
     """Every log-HR prior set to ``Normal(mu, sd)`` for each ``sd`` (``mu`` kept if normal)."""
     out = []
     for sd in scales:
-        coefs: dict[str, NormalPrior | StudentTPrior | HorseshoePrior] = {}
+        coefs: dict[str, CoefficientPrior] = {}
         for t in base.inputs.terms:
             old = base.priors.coefficients.get(t)
             mu = old.mu if isinstance(old, NormalPrior) else 0.0

@@ -41,7 +41,8 @@ def add_sensitivity(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--sweeps",
         default="prior_scale,baseline,cut_points,case_deletion",
-        help="comma-separated subset of prior_scale,baseline,cut_points,case_deletion",
+        help="comma-separated subset of prior_scale,baseline,cut_points,case_deletion,"
+        "robust_weight (the last needs a dist = \"published\" prior)",
     )
     p.add_argument("--scales", type=float, nargs="+", help="log-HR prior SDs (0.25 ... 10)")
     p.add_argument("--top-k", type=int, default=5, help="patients deleted in turn (5)")
@@ -54,10 +55,14 @@ def _run_sensitivity(args: argparse.Namespace) -> int:
     from necc_bayes.data.outputs import check_out_dir
     from necc_bayes.errors import DataError, Problem
     from necc_bayes.survival.fit import fit
-    from necc_bayes.workflows.sensitivity.sweeps import DEFAULT_SCALES, sensitivity_analysis
+    from necc_bayes.workflows.sensitivity.sweeps import (
+        DEFAULT_SCALES,
+        SWEEPS,
+        sensitivity_analysis,
+    )
 
     sweeps = tuple(s.strip() for s in args.sweeps.split(",") if s.strip())
-    known = ("prior_scale", "baseline", "cut_points", "case_deletion")
+    known = SWEEPS
     if bad := [s for s in sweeps if s not in known]:
         raise DataError("--sweeps", [Problem("sweep_known", f"unknown {bad}; choose {known}")])
     check_out_dir(args.out, overwrite=args.overwrite)

@@ -4,7 +4,9 @@ Everything here is exact up to numerical quadrature and root finding; nothing is
 (no MCMC is needed for two independent binomial arms with Beta or Beta-mixture priors).
 
 * A prior or posterior for one arm's response probability is a :class:`BetaMixture`
-  ``sum_k w_k Beta(a_k, b_k)`` (a single Beta is the one-component case).
+  ``sum_k w_k Beta(a_k, b_k)`` (a single Beta is the one-component case); the type is
+  :class:`necc_bayes.evidence.mixtures.BetaMixture`, shared with the evidence layer's MAP
+  priors (so a MAP or robustified prior is used here as it is).
 * Conjugate update (:func:`posterior`): each component becomes ``Beta(a_k + x, b_k + n - x)``
   and its weight becomes ``w_k' ∝ w_k · m_k(x)`` with ``m_k`` the beta-binomial marginal
   likelihood of the data under component ``k`` -- the update of RBesT's ``postmix``.
@@ -21,100 +23,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 from scipy import integrate, optimize, special
 
 from necc_bayes.errors import Problem, SpecError
+from necc_bayes.evidence.mixtures import BetaMixture
 
 _QUAD_EPSABS = 1e-12
 _QUAD_EPSREL = 1e-10
 _QUAD_TOL = 1e-7  # an integral whose error estimate exceeds this is refused
 _ROOT_XTOL = 1e-10
-
-
-@dataclass(frozen=True)
-class BetaMixture:
-    """A finite mixture of Beta distributions on a probability, ``sum_k w_k Beta(a_k, b_k)``.
-
-    Build with :func:`beta` or :func:`mixture` (which validate); the constructor trusts its
-    input.
-
-    Parameters
-    ----------
-    weights, a, b : tuple of float
-        Component weights (summing to 1) and shape parameters (> 0), same length.
-    """
-
-    weights: tuple[float, ...]
-    a: tuple[float, ...]
-    b: tuple[float, ...]
-
-    @property
-    def n_components(self) -> int:
-        """Number of mixture components."""
-        return len(self.weights)
-
-    def _arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return np.asarray(self.weights), np.asarray(self.a), np.asarray(self.b)
-
-    def pdf(self, x: np.ndarray | float) -> np.ndarray:
-        """Density at ``x`` (0 outside (0, 1))."""
-        w, a, b = self._arrays()
-        xx = np.asarray(x, dtype=float)[..., None]
-        inside = (xx > 0) & (xx < 1)
-        xc = np.where(inside, xx, 0.5)
-        logf = (a - 1) * np.log(xc) + (b - 1) * np.log1p(-xc) - special.betaln(a, b)
-        return np.sum(w * np.where(inside, np.exp(logf), 0.0), axis=-1)
-
-    def cdf(self, x: np.ndarray | float) -> np.ndarray:
-        """Distribution function at ``x`` (clipped to [0, 1] outside the unit interval)."""
-        w, a, b = self._arrays()
-        xx = np.clip(np.asarray(x, dtype=float), 0.0, 1.0)[..., None]
-        return np.sum(w * special.betainc(a, b, xx), axis=-1)
-
-    def mean(self) -> float:
-        """Mean ``sum_k w_k a_k / (a_k + b_k)``."""
-        w, a, b = self._arrays()
-        return float(np.sum(w * a / (a + b)))
-
-    def var(self) -> float:
-        """Variance (law of total variance over the components)."""
-        w, a, b = self._arrays()
-        m = a / (a + b)
-        v = a * b / ((a + b) ** 2 * (a + b + 1))
-        return float(np.sum(w * (v + m**2)) - self.mean() ** 2)
-
-    def ppf(self, q: float) -> float:
-        """Quantile function (exact for one component, root finding for a mixture)."""
-        if self.n_components == 1:
-            return float(special.betaincinv(self.a[0], self.b[0], q))
-        if q <= 0.0 or q >= 1.0:
-            return float(min(max(q, 0.0), 1.0))
-        return float(optimize.brentq(lambda x: float(self.cdf(x)) - q, 0.0, 1.0, xtol=_ROOT_XTOL))
-
-    def interval(self, prob: float = 0.95) -> tuple[float, float]:
-        """Equal-tailed interval holding ``prob`` of the mass."""
-        tail = (1.0 - prob) / 2.0
-        return self.ppf(tail), self.ppf(1.0 - tail)
-
-    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        """Draw ``size`` values (used by tests and the simulation cross-check)."""
-        w, a, b = self._arrays()
-        k = rng.choice(self.n_components, size=size, p=w)
-        return rng.beta(a[k], b[k])
-
-    def describe(self) -> str:
-        """Short text, e.g. ``Beta(8, 10)`` or ``0.5·Beta(6.4, 16) + 0.5·Beta(1, 1)``."""
-        parts = [f"Beta({a:.4g}, {b:.4g})" for a, b in zip(self.a, self.b, strict=True)]
-        if self.n_components == 1:
-            return parts[0]
-        return " + ".join(f"{w:.3g}·{p}" for w, p in zip(self.weights, parts, strict=True))
-
-    def to_dict(self) -> dict[str, list[float]]:
-        """Plain-data form: ``{"weights": [...], "a": [...], "b": [...]}``."""
-        return {"weights": list(self.weights), "a": list(self.a), "b": list(self.b)}
 
 
 def _as_real(value: object) -> float | None:
@@ -201,6 +120,7 @@ def posterior(prior: BetaMixture, x: int, n: int) -> BetaMixture:
         weights=tuple(float(v) for v in new_w),
         a=tuple(float(v) for v in a + x),
         b=tuple(float(v) for v in b + n - x),
+        labels=prior.labels,
     )
 
 

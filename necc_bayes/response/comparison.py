@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from necc_bayes.errors import Problem, SpecError
+from necc_bayes.evidence import ConflictCheck, conflict_binomial, ess
 from necc_bayes.report.orr_figures import ArmCurves, PosteriorCurves
 from necc_bayes.response import beta_binomial as bb
 from necc_bayes.response.beta_binomial import BetaMixture
@@ -36,6 +37,9 @@ class ArmSummary:
     median: float
     low: float
     high: float
+    prior_ess: float = float("nan")
+    prior_ess_method: str = ""
+    conflict: ConflictCheck | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form."""
@@ -50,7 +54,21 @@ class ArmSummary:
             "median": self.median,
             "low": self.low,
             "high": self.high,
+            "prior_ess": self.prior_ess,
+            "prior_ess_method": self.prior_ess_method,
+            "conflict": None if self.conflict is None else self.conflict.to_dict(),
         }
+
+    def evidence_line(self) -> str:
+        """ESS of the prior and the prior-data conflict checks, in one line."""
+        text = f"ESS {self.prior_ess:.1f} patients ({self.prior_ess_method})"
+        if self.conflict is not None:
+            c = self.conflict
+            text += f"; prior-data conflict: tail p {c.tail_p:.3f}, Box p {c.box_p:.3f}"
+            if c.robust_weight_prior > 0:
+                text += (f", robust weight {c.robust_weight_prior:.2f} -> "
+                         f"{c.robust_weight_posterior:.2f}")
+        return text
 
 
 @dataclass(frozen=True)
@@ -138,6 +156,8 @@ class OrrComparison:
             )
             if arm.posterior.n_components > 1:
                 rows.append((f"  {label} posterior", arm.posterior.describe()))
+            if arm.prior_ess >= 2.0:  # an informative prior: say what it is worth
+                rows.append((f"  {label} prior", arm.evidence_line()))
         rows.append(("P(p_treated > p_control)", f"{self.p_treated_better:.4f}"))
         if self.delta != 0.0:
             rows.append(
@@ -186,10 +206,19 @@ def _resolve(prior: PriorLike, pooled: float, source: str) -> tuple[str, BetaMix
     return spec.text, spec.resolve(pooled, source)
 
 
+def prior_ess(prior: BetaMixture) -> tuple[float, str]:
+    """ESS of a rate prior in patients: ELIR where defined (every shape >= 1), else moment."""
+    if min(min(prior.a), min(prior.b)) >= 1.0:
+        return ess(prior, "elir"), "elir"
+    return ess(prior, "moment"), "moment"
+
+
 def _arm(x: int, n: int, text: str, prior: BetaMixture, prob: float) -> ArmSummary:
     post = bb.posterior(prior, x, n)
     low, high = post.interval(prob)
-    return ArmSummary(x, n, text, prior, post, post.mean(), post.ppf(0.5), low, high)
+    size, method = prior_ess(prior)
+    return ArmSummary(x, n, text, prior, post, post.mean(), post.ppf(0.5), low, high, size,
+                      method, conflict_binomial(prior, x, n))
 
 
 def compare(

@@ -30,20 +30,41 @@ arm unless a per-arm prior is given:
     The robustified skeptical prior ``W·skeptical(SD) + (1-W)·Beta(1, 1)``, W = 0.5 by
     default: skeptical while the arms agree, falling back to the vague component under
     prior-data conflict.
+``map:FILE[,W]``
+    A meta-analytic-predictive (MAP) prior from other studies: ``FILE`` is a CSV or TOML table
+    of studies (columns ``study, source, r, n``; see
+    :func:`necc_bayes.evidence.study_table.read_study_table`). The binomial–normal model
+    (``tau ~ HalfNormal(1)``, ``mu ~ Normal(0, 2)`` on the logit scale, as RBesT's ``gMAP``)
+    gives the predictive rate of a new study, fitted by a beta mixture (EM, as RBesT's
+    ``mixfit``); with ``W > 0`` it is robustified to ``(1-W)·MAP + W·Beta(1, 1)``. Typically
+    given for one arm (``--prior-treated``).
+``published:R/N[,W]``
+    A prior from one published rate, ``R`` responders of ``N``: ``Beta(1 + R, 1 + N - R)``
+    (that study's posterior under a uniform prior), robustified with ``W·Beta(1, 1)`` if
+    ``W > 0``.
 """
 
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from necc_bayes.errors import DataError, Problem, SpecError
+from necc_bayes.evidence import (
+    BetaMixture,
+    beta_mixture,
+    fit_beta,
+    map_binomial,
+    read_study_table,
+    robustify,
+)
 from necc_bayes.response import beta_binomial as bb
-from necc_bayes.response.beta_binomial import BetaMixture
 
-PRIOR_KINDS = ("uniform", "jeffreys", "beta", "skeptical", "mixture", "robust")
+PRIOR_KINDS = ("uniform", "jeffreys", "beta", "skeptical", "mixture", "robust", "map", "published")
 BUILTIN_PRIORS = ("uniform", "jeffreys", "skeptical:0.1", "robust:0.1,0.5")
 """Priors of the sensitivity table: vague, Jeffreys, skeptical (SD 0.1, about 19 pseudo-patients
 per arm at the study's pooled rate 16/57) and its 50:50 robustified version."""
@@ -54,6 +75,8 @@ _ARITY = {
     "skeptical": (1, 2),
     "mixture": (3, 5),
     "robust": (1, 2),
+    "map": (1, 2),
+    "published": (1, 2),
 }
 
 
@@ -74,6 +97,7 @@ class PriorSpec:
     kind: str
     params: tuple[float, ...]
     text: str
+    path: str | None = None
 
     def resolve(self, pooled_rate: float, source: str = "--prior") -> BetaMixture:
         """Return the Beta mixture for one arm, given the pooled response rate of the data."""
@@ -87,12 +111,38 @@ class PriorSpec:
         if self.kind == "mixture":
             c, d = (p[3], p[4]) if len(p) == 5 else (1.0, 1.0)
             return bb.mixture([(p[2], p[0], p[1]), (1.0 - p[2], c, d)], source)
+        if self.kind == "map":
+            return robustify(map_prior(str(self.path)), p[0] if p else 0.0)
+        if self.kind == "published":
+            r, n = int(p[0]), int(p[1])
+            return robustify(beta_mixture([1.0], [1.0 + r], [1.0 + n - r], ["published"]),
+                             p[2] if len(p) == 3 else 0.0)
         centre = p[1] if self.kind == "skeptical" and len(p) == 2 else pooled_rate
         a, b = skeptical_shapes(p[0], centre, source)
         if self.kind == "skeptical":
             return bb.beta(a, b, source)
         w = p[1] if len(p) == 2 else 0.5
         return bb.mixture([(w, a, b), (1.0 - w, 1.0, 1.0)], source)
+
+
+@functools.lru_cache(maxsize=16)
+def _map_prior_cached(path: str, stamp: tuple[int, int]) -> BetaMixture:
+    table = read_study_table(path, kind="rate")
+    mix = fit_beta(map_binomial(table["r"].tolist(), table["n"].tolist()).predictive_logit).mixture
+    if not isinstance(mix, BetaMixture):  # fit_beta always returns beta components
+        raise TypeError(f"expected a beta mixture, got {type(mix).__name__}")
+    return BetaMixture(mix.weights, mix.a, mix.b,
+                       tuple(f"map{i + 1}" for i in range(mix.n_components)))
+
+
+def map_prior(path: str) -> BetaMixture:
+    """The MAP prior (beta mixture) of the response-rate study table at ``path``.
+
+    Cached per file content stamp (size, modification time): ``--prior-treated`` and the
+    sensitivity table compute it once.
+    """
+    st = Path(path).stat()
+    return _map_prior_cached(str(path), (st.st_size, st.st_mtime_ns))
 
 
 def skeptical_shapes(sd: float, centre: float, source: str = "--prior") -> tuple[float, float]:
@@ -141,6 +191,8 @@ def parse_prior(text: str, source: str = "--prior") -> PriorSpec:
         msg += f" (did you mean {hint[0]!r}?)" if hint else ""
         raise SpecError(source, [Problem("prior_kind", msg, source)])
     fields = [f.strip() for f in rest.split(",")] if rest.strip() else []
+    if kind in ("map", "published"):
+        return _parse_evidence_prior(kind, fields, text, source)
     if len(fields) not in _ARITY[kind]:
         n_ok = " or ".join(str(k) for k in _ARITY[kind])
         msg = f"prior {kind!r} takes {n_ok} number(s) after ':', got {len(fields)}"
@@ -167,6 +219,31 @@ def parse_prior(text: str, source: str = "--prior") -> PriorSpec:
     else:
         spec.resolve(0.5, source)  # validates shapes and weights
     return spec
+
+
+def _parse_evidence_prior(kind: str, fields: list[str], text: str, source: str) -> PriorSpec:
+    """``map:FILE[,W]`` and ``published:R/N[,W]``: validated before any computation."""
+    if len(fields) not in (1, 2) or not fields[0]:
+        what = "FILE" if kind == "map" else "R/N"
+        msg = f"prior {kind!r} takes {what} and an optional robust weight W, e.g. {kind}:{what},0.2"
+        raise SpecError(source, [Problem("prior_arity", msg, source)])
+    weight = 0.0
+    if len(fields) == 2:
+        try:
+            weight = float(fields[1])
+        except ValueError:
+            weight = math.nan
+        if not 0.0 <= weight < 1.0:
+            msg = f"the robust weight W must be in [0, 1), got {fields[1]!r}"
+            raise SpecError(source, [Problem("weight_in_unit_interval", msg, source)])
+    if kind == "published":
+        r, n = parse_counts(fields[0], source)
+        return PriorSpec(kind, (float(r), float(n), weight), text.strip())
+    path = Path(fields[0])
+    if not path.is_file():
+        raise DataError(str(path), [Problem("file_exists", "study table not found", source)])
+    read_study_table(path, kind="rate")  # every problem of the table, before the MAP is computed
+    return PriorSpec(kind, (weight,), text.strip(), str(path))
 
 
 def parse_counts(text: str, source: str) -> tuple[int, int]:

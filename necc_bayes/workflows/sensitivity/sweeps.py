@@ -16,7 +16,11 @@ the compile-once machinery of :mod:`necc_bayes.survival.refit` and summarised pe
   whole sweep is one compilation; with sampled baseline rates (random walk, unmarginalised
   gamma) each distinct number of intervals is compiled once;
 * **case deletion** — the ``k`` patients with the largest PSIS-LOO Pareto k (``az.loo``)
-  each left out in turn (same compiled model: only the collapsed data change).
+  each left out in turn (same compiled model: only the collapsed data change);
+* **robust weight** — every ``dist = "published"`` prior's ``robust_weight`` set to each of
+  0, 0.1, 0.2, 0.5 and 0.8 (from "trust the other study" to "mostly ignore it"); the weights
+  are ``pm.Data`` of the published family, so the whole sweep is one compilation. Empty when
+  the fit has no published prior.
 
 All settings use the fit's seed (common random numbers: differences between settings are
 not sampler noise). Power-scaling sensitivity (``az.psense_summary``) is computed on the fit
@@ -39,6 +43,7 @@ from necc_bayes.spec.priors import (
     CoefficientPrior,
     GammaBaseline,
     NormalPrior,
+    PublishedPrior,
     RandomWalkBaseline,
     resolve_baseline,
 )
@@ -58,6 +63,9 @@ if TYPE_CHECKING:
     import xarray as xr
 
 DEFAULT_SCALES = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
+DEFAULT_ROBUST_WEIGHTS = (0.0, 0.1, 0.2, 0.5, 0.8)
+SWEEPS = ("prior_scale", "baseline", "cut_points", "case_deletion", "robust_weight")
+"""Every sweep :func:`sensitivity_analysis` knows (the CLI's ``--sweeps`` choices)."""
 ROUND_CUTS = (6.0, 12.0, 24.0, 36.0)
 QUANTILE_KS = tuple(range(3, 11))
 SENSITIVITY_COLUMNS = [
@@ -173,6 +181,23 @@ def prior_scale_settings(base: Base, scales: tuple[float, ...] = DEFAULT_SCALES)
     return out
 
 
+def robust_weight_settings(
+    base: Base, weights: tuple[float, ...] = DEFAULT_ROBUST_WEIGHTS
+) -> list[Setting]:
+    """Every published-estimate prior with ``robust_weight = w`` for each ``w`` (see module)."""
+    published = {t: p for t, p in base.priors.coefficients.items()
+                 if isinstance(p, PublishedPrior)}
+    out = []
+    for w in weights if published else ():
+        coefs = dict(base.priors.coefficients)
+        coefs |= {t: p.model_copy(update={"robust_weight": float(w)}) for t, p in published.items()}
+        priors = PEMPriors(coefs, base.priors.groups, base.priors.baseline,
+                           base.priors.frailty_sd, base.priors.tv_sd)
+        out.append(base.setting("robust_weight", f"published priors robust_weight={w:g}",
+                                priors=priors))
+    return out
+
+
 def baseline_settings(base: Base) -> list[Setting]:
     """The fit's coefficient priors with three baseline priors (see the module docstring)."""
     auto = resolve_baseline(GammaBaseline(), base.crude_rate)
@@ -281,7 +306,7 @@ def sensitivity_analysis(
     result : PEMResult
         The fit (its spec, data, seed and sampler settings are the starting point).
     sweeps : tuple of str
-        Any of ``"prior_scale"``, ``"baseline"``, ``"cut_points"``, ``"case_deletion"``.
+        Any of :data:`SWEEPS` (``"robust_weight"`` needs a published-estimate prior).
     scales : tuple of float
         Prior SDs of the log-HR grid.
     influential_k : int
@@ -317,6 +342,8 @@ def sensitivity_analysis(
         )
     if "case_deletion" in sweeps:
         settings += case_deletion_settings(base, list(pk["subject"].head(influential_k)))
+    if "robust_weight" in sweeps:
+        settings += robust_weight_settings(base)
     stats = RunStats(scheduler="")
     start = time.perf_counter()
     table = run_settings(

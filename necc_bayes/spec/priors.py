@@ -271,8 +271,9 @@ class PublishedPrior(_CoefficientPrior):
     cites where the numbers were printed.
 
     PyMC: ``log_hr_published`` (dims ``term_published``), a two-component normal mixture per
-    term with ``pm.Data`` ``published_weights``, ``published_mu``, ``published_sigma`` (shape
-    ``(terms, 2)``), so a sweep over ``robust_weight`` re-uses the compiled model.
+    term with ``pm.Data`` ``published_weights``, ``published_mu``, ``published_sigma`` (dims
+    ``(term_published, published_component)``, components ``informative`` and ``robust``), so
+    a sweep over ``robust_weight`` re-uses the compiled model.
     """
 
     dist: Literal["published"] = "published"
@@ -335,13 +336,16 @@ class PublishedPrior(_CoefficientPrior):
         """``log_hr_published ~ NormalMixture(weights, mu, sigma)`` over ``term_published``."""
         import pymc as pm
 
-        pm.modelcontext(None).add_coord("term_published", terms)
+        model = pm.modelcontext(None)
+        model.add_coord("term_published", terms)
+        model.add_coord("published_component", ["informative", "robust"])
         w, mu, sd = cls._arrays(priors)
+        dims = ("term_published", "published_component")
         return pm.NormalMixture(
             "log_hr_published",
-            w=pm.Data("published_weights", w),
-            mu=pm.Data("published_mu", mu),
-            sigma=pm.Data("published_sigma", sd),
+            w=pm.Data("published_weights", w, dims=dims),
+            mu=pm.Data("published_mu", mu, dims=dims),
+            sigma=pm.Data("published_sigma", sd, dims=dims),
             dims="term_published",
         )
 

@@ -30,6 +30,7 @@ from necc_bayes.spec.settings import SamplerSettings
 from necc_bayes.studies.necc import published
 from necc_bayes.studies.necc.comparison import group_prs_comparison, table3_comparison
 from necc_bayes.studies.necc.context import Context
+from necc_bayes.studies.necc.evidence import step_evidence
 from necc_bayes.studies.necc.report import render_reproduce_report
 from necc_bayes.survival.fit import PEMResult, fit
 from necc_bayes.survival.sampling import package_versions
@@ -219,6 +220,7 @@ STEPS: list[tuple[str, Callable[[Context], None]]] = [
     ("comparing with the paper", step_comparisons),
     ("objective response rates", step_orr),
     ("sensitivity sweeps of the final model (compile once)", step_sensitivity),
+    ("evidence from other studies as priors (informed, robust, MAP)", step_evidence),
     ("diagnostics summary", step_diagnostics),
 ]
 

@@ -45,10 +45,9 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pymc as pm
-import pytensor.tensor as pt
 
 from necc_bayes.errors import SparseDataWarning
 from necc_bayes.spec.priors import (
@@ -62,6 +61,10 @@ from necc_bayes.spec.priors import (
 )
 from necc_bayes.survival.intervals import PersonPeriod, default_n_intervals
 from necc_bayes.survival.likelihood import SufficientStats, sufficient_stats
+
+if TYPE_CHECKING:  # pymc and pytensor are imported where a model is built (import cost)
+    import pymc as pm
+    import pytensor.tensor as pt
 
 BaselineFamily = GammaProcessBaseline | GammaBaseline | RandomWalkBaseline
 
@@ -200,6 +203,9 @@ def sparse_interval_messages(pp: PersonPeriod) -> list[str]:
 
 def _log_hr(inputs: PEMInputs, priors: PEMPriors) -> pt.TensorVariable:
     """Add the coefficient priors to the current model; return ``log_hr`` in term order."""
+    import pymc as pm
+    import pytensor.tensor as pt
+
     terms = list(inputs.terms)
     grouped = [t for g in priors.groups for t in g.terms]
     covered = sorted([*priors.coefficients, *grouped])
@@ -225,6 +231,8 @@ def _log_hr(inputs: PEMInputs, priors: PEMPriors) -> pt.TensorVariable:
 
 def _frailty(inputs: PEMInputs, priors: PEMPriors) -> pt.TensorVariable:
     """``frailty[c] = frailty_sd * frailty_z[c]`` (log-frailty, non-centred)."""
+    import pymc as pm
+
     if priors.frailty_sd is None:
         raise ValueError("a model with clusters needs PEMPriors.frailty_sd")
     sd = priors.frailty_sd.build("frailty_sd")
@@ -239,6 +247,9 @@ def _time_varying(inputs: PEMInputs, priors: PEMPriors) -> pt.TensorVariable:
     interval: ``dev[k, 0] = 0``, ``dev[k, j] - dev[k, j-1] ~ Normal(0, tv_sd^2 (m_j - m_{j-1}))``
     (non-centred, one ``tv_sd`` per term), so ``log_hr`` is the log-HR of the first interval.
     """
+    import pymc as pm
+    import pytensor.tensor as pt
+
     if priors.tv_sd is None:
         raise ValueError("a model with time-varying terms needs PEMPriors.tv_sd")
     model = pm.modelcontext(None)
@@ -261,6 +272,9 @@ def _random_walk(
     base: RandomWalkBaseline, pp: PersonPeriod, stats: SufficientStats
 ) -> pt.TensorVariable:
     """``log lambda`` of the Brownian-motion baseline, shape (J,) or (S, J)."""
+    import pymc as pm
+    import pytensor.tensor as pt
+
     model = pm.modelcontext(None)
     init_mu = pm.Data("rw_init_mu", float(base.init_mu))
     init_sigma = pm.Data("rw_init_sigma", float(base.init_sigma))
@@ -301,6 +315,9 @@ def build_model(inputs: PEMInputs, priors: PEMPriors, *, warn: bool = True) -> p
         ``pattern`` (and ``stratum``, ``cluster``, ``term_tv`` when used); names as listed in
         the module docstring.
     """
+    import pymc as pm
+    import pytensor.tensor as pt
+
     X = np.asarray(inputs.X, dtype=float)
     if X.ndim != 2 or X.shape[1] != len(inputs.terms):
         raise ValueError(f"X has shape {X.shape} but there are {len(inputs.terms)} terms")

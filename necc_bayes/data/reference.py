@@ -59,6 +59,48 @@ def km_median(time: np.ndarray, event: np.ndarray) -> float:
     return float(below[0]) if below.size else float("nan")
 
 
+def kaplan_meier_many(
+    time: np.ndarray, event: np.ndarray, grid: np.ndarray, entry: np.ndarray | None = None
+) -> np.ndarray:
+    """Kaplan–Meier curves of many samples at once, on a common grid.
+
+    At tied times events are placed before censorings, and tied events are processed one by
+    one with at-risk counts ``n, n-1, ...``, whose product is exactly the Kaplan–Meier factor
+    ``1 - d/n``. With delayed entry the risk set at the ``k``-th exit time ``t_k`` (in sorted
+    order) is ``#{entry < t_k} - k`` (the product-limit estimator under left truncation).
+
+    Parameters
+    ----------
+    time, event : ndarray, shape (R, n)
+        One sample per row.
+    grid : ndarray, shape (G,)
+        Evaluation times.
+    entry : ndarray, shape (n,), optional
+        Entry times shared by every sample (``entry < time``); default 0.
+
+    Returns
+    -------
+    ndarray, shape (R, G)
+        ``S(t)`` per sample and grid time.
+    """
+    time = np.asarray(time, dtype=float)
+    event = np.asarray(event).astype(bool)
+    n = time.shape[1]
+    order = np.lexsort((~event, time), axis=-1)
+    t_sorted = np.take_along_axis(time, order, axis=-1)
+    e_sorted = np.take_along_axis(event, order, axis=-1)
+    entered = n if entry is None else np.searchsorted(np.sort(entry), t_sorted, side="left")
+    at_risk = entered - np.arange(n)
+    with np.errstate(divide="ignore"):
+        log_factor = np.where(e_sorted, np.log1p(-1.0 / at_risk), 0.0)
+    cum = np.concatenate([np.zeros((time.shape[0], 1)), np.cumsum(log_factor, axis=1)], axis=1)
+    out = np.empty((time.shape[0], len(grid)))
+    for g, t in enumerate(np.asarray(grid, dtype=float)):
+        k = (t_sorted <= t).sum(axis=1)
+        out[:, g] = np.exp(cum[np.arange(time.shape[0]), k])
+    return out
+
+
 @dataclass(frozen=True)
 class KMStep:
     """A Kaplan–Meier curve as a step function from time 0 to the last follow-up time.
@@ -83,7 +125,13 @@ class KMStep:
     n: int
 
 
-def km_step(time: np.ndarray, event: np.ndarray, *, band: float | None = None) -> KMStep | None:
+def km_step(
+    time: np.ndarray,
+    event: np.ndarray,
+    *,
+    band: float | None = None,
+    entry: np.ndarray | None = None,
+) -> KMStep | None:
     """The Kaplan–Meier curve of one sample, ready to draw; None without events.
 
     Parameters
@@ -93,10 +141,18 @@ def km_step(time: np.ndarray, event: np.ndarray, *, band: float | None = None) -
     band : float, optional
         Confidence level of the pointwise band (e.g. 0.95); no band when None. Where the
         Greenwood band is undefined (at ``S = 0``) it is taken as ``[0, 1]``.
+    entry : ndarray, shape (n,), optional
+        Entry times (delayed entry, or (start, stop] rows): the left-truncated product-limit
+        curve (:func:`kaplan_meier_many`), drawn without a band.
     """
     time = np.asarray(time, dtype=float)
     if not np.asarray(event).astype(bool).any():
         return None
+    if entry is not None:
+        ev = np.asarray(event).astype(bool)
+        steps = np.concatenate([[0.0], np.unique(time[ev]), [float(time.max())]])
+        surv = kaplan_meier_many(time[None, :], ev[None, :], steps, entry)[0]
+        return KMStep(time=steps, surv=surv, low=None, high=None, n=int(time.size))
     sf = kaplan_meier(time, event)
 
     def padded(p: np.ndarray, first: float = 1.0) -> np.ndarray:
@@ -171,7 +227,5 @@ def cox_breslow(time: np.ndarray, event: np.ndarray, X: np.ndarray) -> CoxFit:
     beta, se = np.asarray(res.params, dtype=float), np.asarray(res.bse, dtype=float)
     warned = any(issubclass(w.category, SMConvergenceWarning) for w in caught)
     finite = bool(np.all(np.isfinite(beta)) and np.all(np.isfinite(se)))
-    converged = (
-        not warned and finite and bool(np.all(np.abs(beta) < 10)) and bool(np.all(se < 10))
-    )
+    converged = not warned and finite and bool(np.all(np.abs(beta) < 10)) and bool(np.all(se < 10))
     return CoxFit(beta=beta, se=se, converged=converged)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import io
+import textwrap
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -237,6 +238,18 @@ def ppc_plot(ppc: PPCView) -> Figure:
     """Observed Kaplan–Meier over the replicate band, and events per interval."""
     fig = _figure(figsize=(11.0, 3.8))
     ax, bx = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.4, 1.0]})
+    if ppc.grid.size:
+        _ppc_km_panel(ax, ppc)
+    else:  # counting-process rows: no KM band (the check's censoring note says why)
+        ax.axis("off")
+        ax.text(0.02, 0.5, "\n".join(textwrap.wrap(ppc.censoring, 60)), fontsize=8, va="center")
+        ax.set_title("Posterior predictive KM band: not computed", fontsize=10)
+    _ppc_events_panel(bx, ppc)
+    fig.tight_layout()
+    return fig
+
+
+def _ppc_km_panel(ax, ppc: PPCView) -> None:
     ax.fill_between(
         ppc.grid,
         ppc.low,
@@ -260,6 +273,9 @@ def ppc_plot(ppc: PPCView) -> Figure:
         f"Posterior predictive KM: observed inside band on {ppc.coverage:.0%} of grid", fontsize=10
     )
     ax.legend(fontsize=8, loc="lower left")
+
+
+def _ppc_events_panel(bx, ppc: PPCView) -> None:
     ev = ppc.events
     x = np.arange(len(ev))
     bx.vlines(
@@ -280,8 +296,6 @@ def ppc_plot(ppc: PPCView) -> Figure:
     bx.set_ylabel("events")
     bx.set_title("Events per interval", fontsize=10)
     bx.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
 
 
 def trace_rank_plot(draws_by_label: dict[str, np.ndarray]) -> Figure:

@@ -8,7 +8,7 @@ computed by the layer that owns the model (:func:`necc_bayes.survival.page.fit_p
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -17,6 +17,7 @@ from necc_bayes.inference.diagnostics import DiagnosticsReport
 from necc_bayes.inference.loo import LooSummary
 from necc_bayes.report.figures import PPCView, PriorBands, SurvivalPanel
 from necc_bayes.report.fit_sections import (
+    cohort_section,
     data_section,
     diagnostics_section,
     group_ppc_section,
@@ -79,6 +80,13 @@ class FitPage:
         The data profile, one row per term, and events / at-risk / exposure per interval.
     spec : ModelSpec
         The resolved specification.
+    survival_view : DataFrame, optional
+        The rows of ``survival`` the figure draws (population-averaged ones with a frailty);
+        ``survival`` itself when None.
+    cohort_features, curve_notes : list of str
+        Delayed entry, pieces, strata and frailty in use, and what the curves are.
+    frailty : DataFrame, optional
+        ``frailty.csv`` (models with a shared frailty).
     """
 
     title: str
@@ -107,6 +115,10 @@ class FitPage:
     data_terms: pd.DataFrame
     data_intervals: pd.DataFrame
     spec: ModelSpec
+    survival_view: pd.DataFrame | None = None
+    cohort_features: list[str] = field(default_factory=list)
+    curve_notes: list[str] = field(default_factory=list)
+    frailty: pd.DataFrame | None = None
 
 
 def fit_sections(page: FitPage) -> list[Section]:
@@ -121,8 +133,19 @@ def fit_sections(page: FitPage) -> list[Section]:
                 page.hazard_ratios_by_interval, t_max=page.t_max, ci_prob=page.ci_prob
             )
         )
+    view = page.survival if page.survival_view is None else page.survival_view
+    sections.append(
+        survival_section(
+            view,
+            page.survival_summary,
+            page.survival_panels,
+            population_averaged="frailty" in page.survival.columns,
+        )
+    )
+    structure = cohort_section(page.cohort_features, page.curve_notes, page.frailty)
+    if structure is not None:
+        sections.append(structure)
     sections += [
-        survival_section(page.survival, page.survival_summary, page.survival_panels),
         diagnostics_section(page.diagnostics, page.trace_draws),
         ppc_section(page.ppc),
     ]

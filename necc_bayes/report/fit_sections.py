@@ -7,6 +7,8 @@ them with their own titles and anchors.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 from markupsafe import Markup, escape
@@ -98,20 +100,70 @@ def survival_section(
     summary: pd.DataFrame,
     panels: list[SurvivalPanel],
     anchor: str = "survival",
+    *,
+    population_averaged: bool = False,
 ) -> Section:
-    """Posterior survival curves with bands and Kaplan–Meier overlays, and the summary table."""
+    """Posterior survival curves with bands and Kaplan–Meier overlays, and the summary table.
+
+    ``population_averaged``: the drawn curves are averaged over a shared frailty (every curve
+    set is in the tables).
+    """
     fig = survival_plot(surv, panels)
+    which = " (population-averaged over the frailty)" if population_averaged else ""
     body = figure(
         to_data_uri(fig),
-        "Posterior median survival with pointwise bands per covariate profile (shaded), and "
-        "Kaplan–Meier curves of the data (black: whole cohort with 95% CI; dotted: subgroups). "
-        "Model curves hold the other covariates at their means; KM curves are unadjusted.",
+        f"Posterior median survival with pointwise bands per covariate profile{which} "
+        "(shaded), and Kaplan–Meier curves of the data (black: whole cohort or stratum; "
+        "dotted: subgroups). Model curves hold the other covariates at their means; KM curves "
+        "are unadjusted.",
         "survival curves with Kaplan-Meier overlay",
     )
     means = summary[summary["profile"] == summary["profile"].iloc[0]]
     body += Markup(f"<h3>Profile '{escape(summary['profile'].iloc[0])}'</h3>") + html_table(means)
     body += details(f"All profiles and contrasts ({len(summary)} rows)", html_table(summary))
     return Section("Survival", anchor, body)
+
+
+def cohort_section(
+    features: Sequence[str],
+    notes: Sequence[str],
+    frailty: pd.DataFrame | None,
+    *,
+    anchor: str = "cohort",
+    max_clusters: int = 30,
+) -> Section | None:
+    """Delayed entry, pieces, strata and frailty in use, what the curves are, the frailties.
+
+    None when the model has none of these (right-censored rows, one baseline, no frailty).
+    """
+    if not features and not notes and frailty is None:
+        return None
+    body = paragraph("In use in this model:") + Markup(
+        "<ul>" + "".join(f"<li>{escape(f)}</li>" for f in features) + "</ul>"
+    )
+    if notes:
+        body += paragraph("What the survival curves and summaries are:") + Markup(
+            "<ul>" + "".join(f"<li>{escape(n)}</li>" for n in notes) + "</ul>"
+        )
+    if frailty is not None:
+        sd = frailty[frailty["parameter"] == "frailty_sd"]
+        clusters = frailty[frailty["parameter"] == "frailty"]
+        body += Markup("<h3>Frailty SD (posterior)</h3>") + html_table(
+            sd[["mean", "median", "low", "high", "r_hat", "ess_bulk", "ess_tail"]]
+        )
+        order = clusters["median"].abs().sort_values(ascending=False).index
+        cols = ["cluster", "n_rows", "n_events", "median", "low", "high", "hr_median", "p_gt_0"]
+        shown = clusters.loc[order, cols]
+        more = len(clusters) > max_clusters
+        title = f"Cluster log-frailties, farthest from 0 first ({len(clusters)} clusters" + (
+            f"; {max_clusters} shown, all in frailty.csv)" if more else ")"
+        )
+        body += Markup(f"<h3>{escape(title)}</h3>") + html_table(shown.head(max_clusters))
+        body += paragraph(
+            "hr_median: the cluster's hazard relative to a cluster of median frailty with the "
+            "same covariates (posterior median of exp(b_c))."
+        )
+    return Section("Cohort structure", anchor, body)
 
 
 def diagnostics_section(
@@ -194,9 +246,13 @@ def ppc_section(ppc: PPCView, anchor: str = "ppc") -> Section:
         "against the replicates.",
         "posterior predictive check",
     )
-    body += paragraph(
+    band = (
         f"The observed KM curve lies inside the band on {ppc.coverage:.1%} of the time grid. "
-        f"Replicate censoring: {ppc.censoring}. Posterior predictive p-values (mid-p) near 0 or "
+        if ppc.grid.size
+        else "No Kaplan–Meier band. "
+    )
+    body += paragraph(
+        f"{band}Replicates: {ppc.censoring}. Posterior predictive p-values (mid-p) near 0 or "
         "1 mean the model gets that interval's number of events wrong."
     )
     table = html_table(

@@ -9,6 +9,7 @@ features in use.
 
 from __future__ import annotations
 
+import textwrap
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
@@ -98,22 +99,34 @@ def cohort_conventions(spec: ModelSpec) -> list[str]:
     if d.entry is not None:
         out.append(
             f"delayed entry: each row is at risk on ({d.entry}, {d.time}] only (left "
-            "truncation); survival curves are conditional on being at risk at the entry time"
+            "truncation); survival curves, medians and RMST are conditional on surviving to "
+            "the earliest entry time"
         )
         if d.id is not None:
             out.append(
-                f"rows sharing a {d.id} are (start, stop] pieces of one subject's follow-up "
-                "(covariates may change between pieces)"
+                f"rows with the same {d.id} are (start, stop] pieces of one subject's "
+                "follow-up (covariates may change between pieces; curves are for fixed "
+                "covariate paths)"
             )
     if spec.covariates.strata is not None:
         out.append(
             f"strata: one baseline hazard per level of {spec.covariates.strata}; hazard ratios "
-            "are shared across strata"
+            "are shared across strata; curves per stratum"
         )
     if spec.frailty is not None:
         out.append(
             f"frailty: log-frailty per {spec.frailty.cluster} ~ Normal(0, frailty_sd), "
-            f"frailty_sd ~ {spec.frailty.sd}; hazard ratios are conditional on the cluster "
-            "(cluster-specific), not population-averaged"
+            f"frailty_sd ~ {spec.frailty.sd}; hazard ratios are conditional on the cluster, "
+            "curves are given both at frailty 0 and population-averaged"
         )
     return out
+
+
+def comment_lines(sentences: list[str], width: int = 95) -> str:
+    """The sentences as ``# - ...`` TOML comment lines wrapped at ``width`` characters."""
+    out = []
+    for sentence in sentences:
+        lines = textwrap.wrap(sentence + ".", width - 4)
+        out.append("# - " + lines[0])
+        out += ["#   " + line for line in lines[1:]]
+    return "".join(line + "\n" for line in out)

@@ -20,7 +20,7 @@ import tomli_w
 from pydantic import ValidationError
 
 from necc_bayes.errors import Problem, SpecError
-from necc_bayes.spec.cohort import FrailtySection, cohort_conventions
+from necc_bayes.spec.cohort import FrailtySection, cohort_conventions, comment_lines
 from necc_bayes.spec.model import (
     CROSS_MARK,
     CovariateSection,
@@ -228,8 +228,10 @@ def to_toml(spec: ModelSpec, header: str = "") -> str:
         TOML text that :func:`load_spec` reads back to an equal specification.
     """
     body = tomli_w.dumps(spec_to_dict(spec))
-    lines = [*cohort_conventions(spec),
-             *published_conventions(spec.priors.terms, spec.priors.log_hr)]
-    extra = "".join(f"# - {line}.\n" for line in lines)
+    lines = [
+        *cohort_conventions(spec),
+        *published_conventions(spec.priors.terms, spec.priors.log_hr),
+    ]
+    extra = comment_lines(lines)
     head = header + CONVENTIONS + extra + f"# spec_hash = {spec_hash(spec)}\n\n"
     return (head + body).lstrip("\n")

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from necc_bayes.data.load import Cohort, load_cohort
-from necc_bayes.errors import Problem, SpecError
+from necc_bayes.errors import SpecError
 from necc_bayes.spec.io import load_spec
 from necc_bayes.spec.model import ModelSpec
 from necc_bayes.spec.priors import CoefficientPrior
@@ -69,29 +69,23 @@ def model_priors(resolved: ModelSpec) -> PEMPriors:
         groups=list(resolved.priors.groups.values()),
         baseline=resolved.priors.baseline,
         tv_sd=None if tv_sd == "auto" else tv_sd,
+        frailty_sd=resolved.frailty.sd if resolved.frailty is not None else None,
     )
 
 
 def model_inputs(checked: Checked) -> PEMInputs:
-    """The design (centred if the spec says so) and person-period expansion for the model."""
-    spec = checked.spec
-    unsupported = [
-        Problem(
-            "not_supported",
-            "accepted by the spec but not yet used by the model (issue 17): refusing rather "
-            "than fitting without it",
-            column=key,
-        )
-        for key, value in (("covariates.strata", spec.covariates.strata), ("frailty", spec.frailty))
-        if value is not None
-    ]
-    if unsupported:
-        raise SpecError(f"spec '{spec.name}'", unsupported)
-    design = checked.cohort.design
+    """The design (centred if the spec says so), expansion, strata and clusters for the model."""
+    cohort, spec = checked.cohort, checked.spec
+    design = cohort.design
+    strata, clusters = cohort.strata, cohort.clusters
     return PEMInputs(
         X=design.X_model,
         terms=design.terms,
         pp=checked.person_period,
-        ids=checked.cohort.ids,
+        ids=cohort.ids,
         time_varying=design_time_varying(spec.covariates.time_varying, design),
+        strata=None if strata is None else strata.codes,
+        strata_labels=[] if strata is None else list(strata.levels),
+        clusters=None if clusters is None else clusters.codes,
+        cluster_labels=[] if clusters is None else list(clusters.levels),
     )

@@ -20,6 +20,8 @@ from necc_bayes.inference.diagnostics import distinct_worst_parameters, paramete
 from necc_bayes.inference.loo import loo
 from necc_bayes.report.figures import KMOverlay, SurvivalPanel, survival_plot
 from necc_bayes.report.fit_page import FitPage, render_fit_page
+from necc_bayes.spec.cohort import cohort_conventions
+from necc_bayes.survival.curve_sets import plot_view
 from necc_bayes.survival.intervals import PersonPeriod
 from necc_bayes.survival.model import interval_labels, sparse_interval_messages
 from necc_bayes.survival.ph_check import PHCheck
@@ -42,11 +44,16 @@ def survival_panels(
 
     The first panel is the first profile with the whole cohort's KM curve and 95% band; each
     0/1 term with both a ``term=0`` and a ``term=1`` profile gets a panel with the KM curves
-    of the subjects with that term at 0 and at 1 (unadjusted).
+    of the subjects with that term at 0 and at 1 (unadjusted). With strata, one panel per
+    stratum instead: its first profile (``"... [column=level]"``) and the stratum's KM curve.
+    With delayed entry (or (start, stop] rows) every KM curve is left-truncated (no band).
     """
-    time, event, design = cohort.time, cohort.event, cohort.design
+    time, event, design, entry = cohort.time, cohort.event, cohort.design, cohort.entry
+    if cohort.strata is not None:
+        return _strata_panels(profiles, cohort)[:max_panels]
     first = profiles[0]
-    whole = KMOverlay(first, "Kaplan–Meier (95% CI)", km_step(time, event, band=0.95), band=True)
+    label = "Kaplan–Meier" + (" (left-truncated)" if entry is not None else " (95% CI)")
+    whole = KMOverlay(first, label, km_step(time, event, band=0.95, entry=entry), band=True)
     panels = [SurvivalPanel(first, [whole])]
     for k, term in enumerate(design.terms):
         if f"{term}=0" in profiles and f"{term}=1" in profiles:
@@ -54,15 +61,32 @@ def survival_panels(
             for level in (0, 1):
                 mask = design.X[:, k] == level
                 label = f"KM {term}={level} (n={int(mask.sum())})"
-                km = km_step(time[mask], event[mask])
+                sub = None if entry is None else entry[mask]
+                km = km_step(time[mask], event[mask], entry=sub)
                 overlays.append(KMOverlay(f"{term}={level}", label, km))
             panels.append(SurvivalPanel(term, overlays))
     return panels[:max_panels]
 
 
+def _strata_panels(profiles: list[str], cohort: Cohort) -> list[SurvivalPanel]:
+    """One panel per stratum: the first profile of the stratum and the stratum's KM curve."""
+    strata = cohort.strata
+    assert strata is not None
+    base = profiles[0].split(" [", 1)[0]
+    panels = []
+    for k, level in enumerate(strata.levels):
+        mask = strata.codes == k
+        sub = None if cohort.entry is None else cohort.entry[mask]
+        km = km_step(cohort.time[mask], cohort.event[mask], entry=sub)
+        label = f"Kaplan–Meier (n={int(mask.sum())})"
+        overlay = KMOverlay(f"{base} [{strata.column}={level}]", label, km, band=True)
+        panels.append(SurvivalPanel(f"{strata.column} = {level}", [overlay]))
+    return panels
+
+
 def survival_figure(result: PEMResult) -> Figure:
     """The fit's posterior survival curves per profile with Kaplan–Meier overlays."""
-    surv = result.survival()
+    surv = plot_view(result.survival())
     panels = survival_panels(list(dict.fromkeys(surv["profile"])), result.checked.cohort)
     return survival_plot(surv, panels)
 
@@ -92,12 +116,18 @@ def ppc_notes(ppc: PPCResult, ph: PHCheck) -> list[str]:
         for r in extreme.itertuples()
     ]
     notes += ph.messages()
-    if ppc.coverage < 0.9:
+    if ppc.grid.size and ppc.coverage < 0.9:
         notes.append(
             f"the observed Kaplan–Meier curve is inside the replicate band on only "
             f"{ppc.coverage:.0%} of the time grid"
         )
     return notes
+
+
+def _subjects(cohort: Cohort) -> str:
+    """``"88 subjects"``, or ``"103 subjects (172 rows)"`` with (start, stop] pieces."""
+    n, rows = cohort.n_subjects, cohort.n
+    return f"{n} subjects" + (f" ({rows} rows)" if rows != n else "")
 
 
 def fit_page(result: PEMResult) -> FitPage:
@@ -135,6 +165,7 @@ def fit_page(result: PEMResult) -> FitPage:
     profiles = result.profiles()
     overview, per_term, intervals = data_tables(cohort, pp)
     survival = result.survival()
+    view = plot_view(survival)
     by_interval = result.hazard_ratios_by_interval() if result.time_varying else None
     attrs = result.idata.attrs
     verdict = "convergence checks passed" if diag.passed else "CONVERGENCE FAILED"
@@ -142,7 +173,7 @@ def fit_page(result: PEMResult) -> FitPage:
         title=f"necc-bayes fit: {result.spec.name}",
         subtitle=[
             result.spec.description,
-            f"data: {cohort.source} — {cohort.n} subjects, {cohort.n_events} events — {verdict}",
+            f"data: {cohort.source} — {_subjects(cohort)}, {cohort.n_events} events — {verdict}",
             f"spec hash {attrs.get('spec_hash', '')} — seed {attrs.get('seed', '')} — "
             f"necc-bayes {__version__}",
         ],
@@ -153,7 +184,11 @@ def fit_page(result: PEMResult) -> FitPage:
         ci_prob=result.spec.summaries.ci_prob,
         survival=survival,
         survival_summary=result.survival_summary(),
-        survival_panels=survival_panels(list(dict.fromkeys(survival["profile"])), cohort),
+        survival_panels=survival_panels(list(dict.fromkeys(view["profile"])), cohort),
+        survival_view=view,
+        cohort_features=cohort_conventions(result.spec),
+        curve_notes=result.curve_notes(),
+        frailty=result.frailty(),
         diagnostics=diag,
         trace_draws=trace,
         ppc=ppc,

@@ -410,8 +410,10 @@ def ph_check(result: PEMResult, *, n_replicates: int = 400, seed: int | None = N
     -------
     PHCheck
     """
-    lam, beta = posterior_draws(result.idata)  # per-interval log-HRs when time-varying
     cohort, pp = result.checked.cohort, result.checked.person_period
+    if reason := _unsupported(result):
+        return not_computed(list(cohort.design.terms), reason)
+    lam, beta = posterior_draws(result.idata)  # per-interval log-HRs when time-varying
     design = cohort.design
     varying = set(time_varying_terms(result.idata))
     return ph_check_from_draws(
@@ -428,4 +430,48 @@ def ph_check(result: PEMResult, *, n_replicates: int = 400, seed: int | None = N
         n_replicates=n_replicates,
         ci_prob=result.spec.summaries.ci_prob,
         seed=result.spec.sampler.seed if seed is None else seed,
+    )
+
+
+def _unsupported(result: PEMResult) -> str:
+    """Why the check cannot be run on this fit (empty string when it can)."""
+    spec, cohort = result.spec, result.checked.cohort
+    if spec.covariates.strata is not None:
+        return "not computed for a stratified baseline (replicates per stratum not implemented)"
+    if spec.frailty is not None:
+        return "not computed with a shared frailty (replicates given the frailties not implemented)"
+    if cohort.n_subjects < cohort.n:
+        return (
+            "not computed for (start, stop] pieces: replicate follow-up would need the "
+            "covariate path after the observed one"
+        )
+    return ""
+
+
+def not_computed(terms: list[str], reason: str) -> PHCheck:
+    """A check that was not run: one row per term, never flagged, the reason in ``note``."""
+    table = pd.DataFrame(
+        {
+            "term": terms,
+            "scope": "term",
+            "statistic": "not computed",
+            "df": np.nan,
+            "chisq": np.nan,
+            "p_chisq": np.nan,
+            "ppp": np.nan,
+            "trend": np.nan,
+            "flagged": False,
+            "alpha": np.nan,
+            "n_replicates": 0,
+            "note": reason,
+        },
+        columns=PH_COLUMNS,
+    )
+    return PHCheck(
+        table=table,
+        intervals=pd.DataFrame(columns=INTERVAL_COLUMNS),
+        transform="none",
+        g=np.empty(0),
+        alpha=float("nan"),
+        method=f"proportional-hazards check {reason}",
     )

@@ -40,10 +40,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from necc_bayes.data.reference import kaplan_meier, km_on_grid
-from necc_bayes.survival.intervals import time_in_intervals
+from necc_bayes.data.reference import kaplan_meier, kaplan_meier_many, km_on_grid
+from necc_bayes.survival.intervals import PersonPeriod, time_in_intervals
 from necc_bayes.survival.model import interval_labels
 from necc_bayes.survival.ppc_groups import GROUP_COLUMNS, covariate_groups
+from necc_bayes.survival.ppc_pieces import (
+    COUNTING_PROCESS_RULE,
+    interval_event_replicates,
+    interval_event_table,
+)
 from necc_bayes.survival.time_varying import posterior_draws
 
 if TYPE_CHECKING:
@@ -69,48 +74,6 @@ CENSORING_RULE = (
 )
 
 
-def kaplan_meier_many(
-    time: np.ndarray, event: np.ndarray, grid: np.ndarray, entry: np.ndarray | None = None
-) -> np.ndarray:
-    """Kaplan–Meier curves of many samples at once, on a common grid.
-
-    At tied times events are placed before censorings, and tied events are processed one by
-    one with at-risk counts ``n, n-1, ...``, whose product is exactly the Kaplan–Meier factor
-    ``1 - d/n``. With delayed entry the risk set at the ``k``-th exit time ``t_k`` (in sorted
-    order) is ``#{entry < t_k} - k`` (the product-limit estimator under left truncation).
-
-    Parameters
-    ----------
-    time, event : ndarray, shape (R, n)
-        One sample per row.
-    grid : ndarray, shape (G,)
-        Evaluation times.
-    entry : ndarray, shape (n,), optional
-        Entry times shared by every sample (``entry < time``); default 0.
-
-    Returns
-    -------
-    ndarray, shape (R, G)
-        ``S(t)`` per sample and grid time.
-    """
-    time = np.asarray(time, dtype=float)
-    event = np.asarray(event).astype(bool)
-    n = time.shape[1]
-    order = np.lexsort((~event, time), axis=-1)
-    t_sorted = np.take_along_axis(time, order, axis=-1)
-    e_sorted = np.take_along_axis(event, order, axis=-1)
-    entered = n if entry is None else np.searchsorted(np.sort(entry), t_sorted, side="left")
-    at_risk = entered - np.arange(n)
-    with np.errstate(divide="ignore"):
-        log_factor = np.where(e_sorted, np.log1p(-1.0 / at_risk), 0.0)
-    cum = np.concatenate([np.zeros((time.shape[0], 1)), np.cumsum(log_factor, axis=1)], axis=1)
-    out = np.empty((time.shape[0], len(grid)))
-    for g, t in enumerate(np.asarray(grid, dtype=float)):
-        k = (t_sorted <= t).sum(axis=1)
-        out[:, g] = np.exp(cum[np.arange(time.shape[0]), k])
-    return out
-
-
 def observed_km(
     time: np.ndarray, event: np.ndarray, grid: np.ndarray, entry: np.ndarray | None = None
 ) -> np.ndarray:
@@ -128,6 +91,7 @@ def simulate_event_times(
     rng: np.random.Generator,
     *,
     entry: np.ndarray | None = None,
+    offset: np.ndarray | None = None,
 ) -> np.ndarray:
     """Draw one event time per draw and subject from the piecewise-exponential model.
 
@@ -137,8 +101,9 @@ def simulate_event_times(
 
     Parameters
     ----------
-    lam : ndarray, shape (R, J)
-        Baseline rates per draw.
+    lam : ndarray, shape (R, J) or (R, n, J)
+        Baseline rates per draw, or per draw and subject (a stratified baseline, indexed by
+        each subject's stratum).
     log_hr : ndarray, shape (R, p) or (R, J, p)
         Log hazard ratios per draw, or per draw and interval (time-varying effects).
     X : ndarray, shape (n, p)
@@ -149,14 +114,16 @@ def simulate_event_times(
         Source of randomness.
     entry : ndarray, shape (n,), optional
         Entry times (default: every subject at risk from 0).
+    offset : ndarray, shape (R, n), optional
+        Added to the linear predictor (e.g. each subject's cluster log-frailty per draw).
 
     Returns
     -------
     ndarray, shape (R, n)
         Event times (``inf`` where the remaining hazard is zero).
     """
-    if log_hr.ndim == 3:
-        return _simulate_by_interval(lam, log_hr, X, bounds, rng, entry)
+    if log_hr.ndim == 3 or lam.ndim == 3 or offset is not None:
+        return _simulate_general(lam, log_hr, X, bounds, rng, entry, offset)
     widths = np.diff(bounds)[:-1]  # finite widths of the first J - 1 intervals
     H_bounds = np.concatenate(
         [np.zeros((lam.shape[0], 1)), np.cumsum(lam[:, :-1] * widths, axis=1)], axis=1
@@ -172,16 +139,22 @@ def simulate_event_times(
     return np.where(rate > 0, t, np.inf)
 
 
-def _simulate_by_interval(
+def _simulate_general(
     lam: np.ndarray,
     log_hr: np.ndarray,
     X: np.ndarray,
     bounds: np.ndarray,
     rng: np.random.Generator,
     entry: np.ndarray | None,
+    offset: np.ndarray | None,
 ) -> np.ndarray:
-    """:func:`simulate_event_times` with one log-HR vector per interval (chunks of draws)."""
-    n_draws, n, n_int = lam.shape[0], X.shape[0], lam.shape[1]
+    """:func:`simulate_event_times` with per-subject rates (chunks of draws).
+
+    Handles one log-HR vector per interval (time-varying effects), a baseline per subject
+    (strata) and a per-subject offset (frailty): the hazard of subject ``i`` in interval ``j``
+    is ``lam[r, (i,) j] exp(x_i' beta_(j) + offset[r, i])``.
+    """
+    n_draws, n, n_int = lam.shape[0], X.shape[0], lam.shape[-1]
     exp1 = rng.exponential(size=(n_draws, n))  # the same stream as the constant-HR path
     widths = np.diff(bounds)[:-1]
     before_entry = None if entry is None else time_in_intervals(entry, bounds)  # (n, J)
@@ -189,7 +162,14 @@ def _simulate_by_interval(
     chunk = max(1, 2_000_000 // max(1, n * n_int))
     for first in range(0, n_draws, chunk):
         sl = slice(first, first + chunk)
-        rate = lam[sl, None, :] * np.exp(np.einsum("rjp,np->rnj", log_hr[sl], X))  # (c, n, J)
+        if log_hr.ndim == 3:
+            eta = np.einsum("rjp,np->rnj", log_hr[sl], X)  # (c, n, J)
+        else:
+            eta = (log_hr[sl] @ X.T)[:, :, None]  # (c, n, 1)
+        if offset is not None:
+            eta = eta + offset[sl][:, :, None]
+        base = lam[sl] if lam.ndim == 3 else lam[sl, None, :]
+        rate = base * np.exp(eta)  # (c, n, J)
         H = np.concatenate(
             [np.zeros((*rate.shape[:2], 1)), np.cumsum(rate[..., :-1] * widths, axis=-1)],
             axis=-1,
@@ -305,7 +285,7 @@ class PPCResult:
         ppp = self.events["ppp"].to_numpy()
         cov = self.group_coverage
         return {
-            "km_band_coverage": round(float(self.coverage), 4),
+            "km_band_coverage": None if np.isnan(self.coverage) else round(float(self.coverage), 4),
             "band_prob": self.ci_prob,
             "n_replicates": self.n_replicates,
             "events_ppp": {
@@ -338,6 +318,9 @@ def ppc_from_draws(
     seed: int = 0,
     groups: dict[str, np.ndarray] | None = None,
     entry: np.ndarray | None = None,
+    strata: np.ndarray | None = None,
+    frailty: np.ndarray | None = None,
+    clusters: np.ndarray | None = None,
 ) -> PPCResult:
     """Run the posterior predictive check on flattened posterior draws.
 
@@ -369,6 +352,11 @@ def ppc_from_draws(
     entry : ndarray, shape (n,), optional
         Delayed entry: replicate event times are drawn given survival to each subject's entry,
         and every Kaplan–Meier curve (observed and replicate) is left-truncated there.
+    strata : ndarray of int, shape (n,), optional
+        Stratum of each subject; ``lam`` then has shape (S, n_strata, J).
+    frailty, clusters : ndarray, optional
+        Log-frailty draws (S, C) and each subject's cluster (n,): replicates keep the
+        clusters of the data and each draw's frailties.
 
     Returns
     -------
@@ -377,7 +365,9 @@ def ppc_from_draws(
     rng = np.random.default_rng(seed)
     idx = np.unique(np.linspace(0, lam.shape[0] - 1, min(n_replicates, lam.shape[0])).round())
     idx = idx.astype(np.int64)
-    T = simulate_event_times(lam[idx], log_hr[idx], X, bounds, rng, entry=entry)
+    lam_r = lam[idx] if strata is None else lam[idx][:, np.asarray(strata), :]
+    offset = None if frailty is None else frailty[idx][:, np.asarray(clusters)]
+    T = simulate_event_times(lam_r, log_hr[idx], X, bounds, rng, entry=entry, offset=offset)
     C = draw_censoring_times(time, event, idx.size, rng, entry=entry)
     rep_time = np.minimum(T, C)
     rep_event = T <= C
@@ -483,7 +473,30 @@ def posterior_predictive_check(
     PPCResult
     """
     lam, beta = posterior_draws(result.idata)  # per-interval log-HRs when time-varying
+    post = result.idata["posterior"]
+    frailty = (
+        post["frailty"].stack(s=("chain", "draw")).transpose("s", "cluster").to_numpy()
+        if "frailty" in post
+        else None
+    )
     cohort, pp = result.checked.cohort, result.checked.person_period
+    strata = None if cohort.strata is None else cohort.strata.codes
+    clusters = None if cohort.clusters is None else cohort.clusters.codes
+    seed = result.spec.sampler.seed if seed is None else seed
+    if cohort.n_subjects < cohort.n:  # (start, stop] pieces: events given exposure only
+        return _counting_process_ppc(
+            lam,
+            beta,
+            cohort.design.X_model,
+            pp,
+            labels=interval_labels(pp),
+            n_replicates=n_replicates,
+            ci_prob=result.spec.summaries.ci_prob,
+            seed=seed,
+            strata=strata,
+            frailty=frailty,
+            clusters=clusters,
+        )
     return ppc_from_draws(
         lam,
         beta,
@@ -495,10 +508,56 @@ def posterior_predictive_check(
         n_replicates=n_replicates,
         n_grid=n_grid,
         ci_prob=result.spec.summaries.ci_prob,
-        seed=result.spec.sampler.seed if seed is None else seed,
+        seed=seed,
         groups=covariate_groups(
             cohort.design,
             {k: c.reference for k, c in result.spec.covariates.categorical.items()},
         ),
         entry=cohort.entry,
+        strata=strata,
+        frailty=frailty,
+        clusters=clusters,
+    )
+
+
+def _counting_process_ppc(
+    lam: np.ndarray,
+    log_hr: np.ndarray,
+    X: np.ndarray,
+    pp: PersonPeriod,
+    *,
+    labels: list[str],
+    n_replicates: int,
+    ci_prob: float,
+    seed: int,
+    strata: np.ndarray | None,
+    frailty: np.ndarray | None,
+    clusters: np.ndarray | None,
+) -> PPCResult:
+    """The PPC of counting-process rows (:mod:`necc_bayes.survival.ppc_pieces`)."""
+    rng = np.random.default_rng(seed)
+    idx = np.unique(np.linspace(0, lam.shape[0] - 1, min(n_replicates, lam.shape[0])).round())
+    idx = idx.astype(np.int64)
+    rep = interval_event_replicates(
+        lam[idx],
+        log_hr[idx],
+        X,
+        pp,
+        rng,
+        strata=strata,
+        frailty=None if frailty is None else frailty[idx],
+        clusters=clusters,
+    )
+    empty = np.empty(0)
+    return PPCResult(
+        grid=empty,
+        observed=empty,
+        low=empty,
+        median=empty,
+        high=empty,
+        ci_prob=ci_prob,
+        coverage=float("nan"),
+        events=interval_event_table(rep, pp.events_per_interval, labels, ci_prob),
+        n_replicates=int(idx.size),
+        censoring=COUNTING_PROCESS_RULE,
     )

@@ -4,6 +4,10 @@ Draws come from the model's priors before the likelihood is seen, from each prio
 own numpy sampler (:func:`necc_bayes.survival.model.sample_prior`, the mirror of the PyMC
 model that simulation-based calibration checks).
 
+With delayed entry the curves are conditional on survival to the earliest entry, with strata
+every stratum has the same prior (one set is shown), with a frailty they are
+population-averaged over the frailty prior, like the posterior curves they are compared with.
+
 The baseline prior is the *resolved* one: its ``"auto"`` parameters were set from the data's
 crude event rate (``priors.resolve_baseline``), which is the prior the fit used.
 
@@ -22,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from necc_bayes.report.figures import PriorBands
-from necc_bayes.survival.curves import Profile, cumulative_hazard
+from necc_bayes.survival.curves import Profile, condition_on, survival_curve
 from necc_bayes.survival.model import PEMInputs, PEMPriors, sample_prior
 
 if TYPE_CHECKING:
@@ -44,11 +48,15 @@ class PriorDraws:
         Log hazard ratios.
     bounds : ndarray, shape (J + 1,)
         Interval boundaries.
+    frailty_sd : ndarray, shape (S,), optional
+        Frailty SD draws (models with a frailty): the curves are then population-averaged
+        over the frailty, as the posterior's are.
     """
 
     lam: np.ndarray
     log_hr: np.ndarray
     bounds: np.ndarray
+    frailty_sd: np.ndarray | None = None
 
 
 def draw_prior(
@@ -72,7 +80,11 @@ def draw_prior(
     PriorDraws
     """
     sample = sample_prior(inputs, priors, np.random.default_rng([int(seed), PRIOR_STREAM]), draws)
-    return PriorDraws(lam=sample.baseline, log_hr=sample.log_hr, bounds=inputs.pp.bounds)
+    # strata share one baseline prior: the first stratum's draws stand for every stratum
+    lam = sample.baseline[:, 0, :] if sample.baseline.ndim == 3 else sample.baseline
+    return PriorDraws(
+        lam=lam, log_hr=sample.log_hr, bounds=inputs.pp.bounds, frailty_sd=sample.frailty_sd
+    )
 
 
 def prior_survival_table(
@@ -89,7 +101,7 @@ def prior_survival_table(
     rows = []
     t = np.asarray(times, dtype=float)
     for prof in profiles:
-        S = np.exp(-cumulative_hazard(t, prior.lam, prior.log_hr, prof.x, prior.bounds))
+        S = survival_curve(t, prior.lam, prior.log_hr, prof.x, prior.bounds, prior.frailty_sd)
         for k, time in enumerate(t):
             s = S[:, k]
             rows.append(
@@ -109,7 +121,7 @@ def prior_survival_table(
 
 def prior_survival_curves(prior: PriorDraws, profile: Profile, grid: np.ndarray) -> np.ndarray:
     """Prior survival curves of one profile on a grid, shape (S, len(grid))."""
-    return np.exp(-cumulative_hazard(grid, prior.lam, prior.log_hr, profile.x, prior.bounds))
+    return survival_curve(grid, prior.lam, prior.log_hr, profile.x, prior.bounds, prior.frailty_sd)
 
 
 def prior_bands(
@@ -158,6 +170,9 @@ def prior_predictive_for_fit(
     prior = draw_prior(
         result.model_inputs(), result.model_priors(), draws=draws, seed=result.spec.sampler.seed
     )
+    # curves conditional on survival to the earliest entry, as the posterior's
+    lam, bounds = condition_on(prior.lam, prior.bounds, result.curve_origin)
+    prior = PriorDraws(lam=lam, log_hr=prior.log_hr, bounds=bounds, frailty_sd=prior.frailty_sd)
     s = result.spec.summaries
     table = prior_survival_table(prior, result.profiles(), list(s.times), ci_prob=s.ci_prob)
     return prior, table

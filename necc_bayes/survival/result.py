@@ -25,13 +25,15 @@ from necc_bayes.inference.diagnostics import (
     warn_failures,
 )
 from necc_bayes.spec.model import ModelSpec
-from necc_bayes.survival.curves import (
-    Profile,
-    condition_log_hr,
-    condition_on,
-    summary_table,
-    survival_table,
+from necc_bayes.survival.curve_sets import (
+    CurveSet,
+    curve_notes,
+    curve_sets,
+    summary_tables,
+    survival_tables,
 )
+from necc_bayes.survival.curves import Profile, condition_log_hr
+from necc_bayes.survival.frailty import frailty_table
 from necc_bayes.survival.hazard_ratios import hazard_ratio_table
 from necc_bayes.survival.inputs import Checked, model_inputs, model_priors
 from necc_bayes.survival.model import PEMInputs, PEMPriors
@@ -107,7 +109,10 @@ class PEMResult:
         return out
 
     def _draws(self) -> tuple[np.ndarray, np.ndarray]:
-        """Baseline rates ``(S, J)`` and log-HRs ``(S, p)`` (``(S, J, p)`` if time-varying)."""
+        """Baseline rates ``(S, J)`` or ``(S, n_strata, J)`` and log-HRs ``(S, p)``.
+
+        Log-HRs are ``(S, J, p)`` when terms are time-varying.
+        """
         return posterior_draws(self.idata)
 
     @property
@@ -120,33 +125,57 @@ class PEMResult:
         entry = self.checked.cohort.entry
         return 0.0 if entry is None else float(np.min(entry))
 
-    def _curve_draws(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Baseline rates, log-HRs and bounds of the curves conditional on the origin."""
-        lam, beta = self._draws()
-        bounds = self.checked.person_period.bounds
-        beta = condition_log_hr(beta, bounds, self.curve_origin)
-        lam, bounds = condition_on(lam, bounds, self.curve_origin)
-        return lam, beta, bounds
+    def curve_sets(self) -> list[CurveSet]:
+        """One curve set per stratum and frailty convention (:mod:`.curve_sets`)."""
+        lam, _ = self._draws()
+        cohort, spec = self.checked.cohort, self.spec
+        post = self.idata["posterior"]
+        sd = (
+            post["frailty_sd"].stack(s=("chain", "draw")).to_numpy()
+            if "frailty_sd" in post
+            else None
+        )
+        return curve_sets(
+            lam,
+            self.checked.person_period.bounds,
+            origin=self.curve_origin,
+            strata_column=spec.covariates.strata,
+            strata_labels=None if cohort.strata is None else list(cohort.strata.levels),
+            frailty_sd=sd,
+        )
+
+    def _curve_log_hr(self) -> np.ndarray:
+        """Log-HR draws on the bounds of the conditioned curves (per interval if time-varying)."""
+        _, beta = self._draws()
+        return condition_log_hr(beta, self.checked.person_period.bounds, self.curve_origin)
 
     def survival(self, *, grid: np.ndarray | None = None, ci_prob: float | None = None):
         """Posterior survival curves per profile on a time grid (``survival.csv``).
 
         With delayed entry the curves are ``P(T > t | T > given_alive_at)`` (see
-        :attr:`curve_origin`); the column ``given_alive_at`` says so in every row.
+        :attr:`curve_origin`); the column ``given_alive_at`` says so in every row. With strata
+        or a frailty, one curve per profile and curve set (:meth:`curve_sets`; columns
+        ``stratum`` and ``frailty``).
         """
         ci = ci_prob or self.spec.summaries.ci_prob
         if grid is None:
             t_max = float(self.checked.cohort.time.max())
             default = np.linspace(0.0, t_max, 201)
             return self._cached(("survival", ci), lambda: self.survival(grid=default, ci_prob=ci))
-        lam, beta, bounds = self._curve_draws()
-        table = survival_table(lam, beta, bounds, self.profiles(), grid, ci_prob=ci)
-        return table.assign(given_alive_at=self.curve_origin)
+        return survival_tables(
+            self.curve_sets(),
+            self._curve_log_hr(),
+            self.profiles(),
+            grid,
+            origin=self.curve_origin,
+            ci_prob=ci,
+        )
 
     def survival_summary(self, *, contrasts: list[tuple[str, str]] | None = None):
         """Median survival, S(t) at the spec's times and RMST per profile, with intervals.
 
-        By default every ``term=1`` profile is contrasted with its ``term=0`` profile.
+        By default every ``term=1`` profile is contrasted with its ``term=0`` profile (within
+        each curve set).
         """
         if contrasts is None:
             names = [p.name for p in self.profiles()]
@@ -156,20 +185,45 @@ class PEMResult:
             return self._cached(
                 ("survival_summary",), lambda: self.survival_summary(contrasts=default)
             )
-        lam, beta, bounds = self._curve_draws()
         s = self.spec.summaries
-        table = summary_table(
-            lam,
-            beta,
-            bounds,
+        return summary_tables(
+            self.curve_sets(),
+            self._curve_log_hr(),
             self.profiles(),
+            origin=self.curve_origin,
             times=list(s.times),
             horizon=float(s.rmst_horizon or max(s.times)),
             follow_up_max=float(self.checked.cohort.time.max()),
             ci_prob=s.ci_prob,
             contrasts=contrasts,
         )
-        return table.assign(given_alive_at=self.curve_origin)
+
+    def frailty(self, *, ci_prob: float | None = None) -> pd.DataFrame | None:
+        """``frailty.csv``: ``frailty_sd`` and every cluster's log-frailty (None without one)."""
+        clusters = self.checked.cohort.clusters
+        if clusters is None:
+            return None
+        ci = ci_prob or self.spec.summaries.ci_prob
+        events = np.bincount(
+            clusters.codes, weights=self.checked.cohort.event, minlength=clusters.n_levels
+        )
+        return self._cached(
+            ("frailty", ci),
+            lambda: frailty_table(
+                self.idata, cluster_sizes=clusters.sizes, cluster_events=events, ci_prob=ci
+            ),
+        )
+
+    def curve_notes(self) -> list[str]:
+        """What the reported curves are: origin, strata, frailty convention, fixed paths."""
+        spec, cohort = self.spec, self.checked.cohort
+        return curve_notes(
+            origin=self.curve_origin,
+            time_label=f"{spec.data.entry} (the earliest entry)" if spec.data.entry else "0",
+            strata_column=spec.covariates.strata,
+            frailty_cluster=spec.frailty.cluster if spec.frailty else None,
+            counting_process=cohort.n_subjects < cohort.n,
+        )
 
     def diagnostics(self, *, warn: bool = False) -> DiagnosticsReport:
         """Convergence checks against the spec's thresholds."""

@@ -23,7 +23,8 @@ FIT_FILES = (
     "diagnostics.json",
     "report.html",
 )
-"""Every file a fit's output directory holds (DESIGN §5)."""
+"""Every file a fit's output directory holds (DESIGN §5); plus ``hazard_ratios_by_interval.csv``
+with time-varying terms and ``frailty.csv`` with a shared frailty."""
 
 
 def write_fit_files(result: PEMResult, directory: Path) -> None:
@@ -40,6 +41,8 @@ def write_fit_files(result: PEMResult, directory: Path) -> None:
         by_interval.to_csv(directory / "hazard_ratios_by_interval.csv", index=False)
     result.survival().to_csv(directory / "survival.csv", index=False)
     result.survival_summary().to_csv(directory / "survival_summary.csv", index=False)
+    if (frailty := result.frailty()) is not None:  # models with a shared frailty
+        frailty.to_csv(directory / "frailty.csv", index=False)
     ph = result.ph_check()
     ph.table.to_csv(directory / "ph_check.csv", index=False)
     diagnostics = {

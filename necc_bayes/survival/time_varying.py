@@ -170,11 +170,14 @@ def hazard_ratio_by_interval_table(
 def posterior_draws(idata: xr.DataTree) -> tuple[np.ndarray, np.ndarray]:
     """Flattened draws for curves and checks: baseline ``(S, J)`` and log-HRs.
 
+    A stratified baseline is ``(S, n_strata, J)``.
+
     The log-HRs are ``(S, p)`` for a proportional-hazards model and ``(S, J, p)`` (one vector
     per interval, :func:`log_hr_by_interval`) when terms are time-varying.
     """
     post = idata["posterior"]
-    lam = post["baseline_hazard"].stack(s=("chain", "draw")).transpose("s", "interval")
+    base = post["baseline_hazard"].stack(s=("chain", "draw"))
+    lam = base.transpose("s", *[d for d in ("stratum", "interval") if d in base.dims])
     if not time_varying_terms(idata):
         beta = post["log_hr"].stack(s=("chain", "draw")).transpose("s", "term")
     else:

@@ -124,7 +124,7 @@ def test_resolved_spec_states_target_accept_and_the_baseline_numbers(baseline, e
     if baseline["dist"] == "gamma_process":
         # c = 1 / (r T): the prior on H(T) is worth one event
         cohort = checked.cohort
-        r = cohort.n_events / cohort.time.sum()
+        r = cohort.n_events / cohort.time_at_risk  # events / total time at risk (entry on)
         assert base["rate"] == pytest.approx(r)
         assert base["strength"] * base["rate"] * cohort.time.max() == pytest.approx(1.0)
 

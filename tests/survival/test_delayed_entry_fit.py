@@ -1,4 +1,4 @@
-"""Delayed entry through the fitting path (no sampling): crude rate, expansion, refusals."""
+"""Delayed entry, strata and clusters through the fitting path (no sampling)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from necc_bayes.errors import SpecError
 from necc_bayes.spec.io import parse_spec
-from necc_bayes.survival.fit import crude_rate, model_inputs
+from necc_bayes.survival.fit import crude_rate, model_inputs, model_priors, resolve_spec
 from necc_bayes.survival.inputs import check_inputs
 
 
@@ -46,10 +45,16 @@ def test_crude_rate_and_exposure_count_time_at_risk_only(tmp_path):
     )
 
 
-@pytest.mark.parametrize(
-    "extra", [{"frailty": {"cluster": "g"}}, {"covariates": {"terms": ["x"], "strata": "g"}}]
-)
-def test_features_the_model_does_not_use_yet_are_refused(tmp_path, extra):
-    spec, path, _ = write(tmp_path, **extra)
-    with pytest.raises(SpecError, match="not_supported"):
-        model_inputs(check_inputs(spec, path))
+def test_strata_and_clusters_reach_the_model_inputs(tmp_path):
+    spec, path, _ = write(
+        tmp_path, covariates={"terms": ["x"], "strata": "g"}, frailty={"cluster": "g2"}
+    )
+    df = pd.read_csv(path).assign(g2=[1, 2, 1, 2, 3, 3])
+    df.to_csv(path, index=False)
+    inputs = model_inputs(check_inputs(spec, path))
+    assert inputs.strata_labels == ["a", "b"]
+    np.testing.assert_array_equal(inputs.strata, [0, 0, 1, 1, 0, 1])
+    assert inputs.cluster_labels == ["1", "2", "3"]
+    np.testing.assert_array_equal(inputs.clusters, [0, 1, 0, 1, 2, 2])
+    priors = model_priors(resolve_spec(check_inputs(spec, path)))
+    assert str(priors.frailty_sd) == "Exponential(rate=1)"

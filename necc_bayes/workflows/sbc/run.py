@@ -6,7 +6,8 @@ alone):
 1. draw the parameters from the **prior** of the resolved specification — log-HRs from each
    term's prior family, baseline rates from the baseline prior (hyperparameters as resolved on
    the real data, e.g. ``Gamma(1, 1/crude rate)``; fixed for every simulation);
-2. simulate a cohort with the **real design** (the spec's covariates, coded as fitted) and the
+2. simulate a cohort with the **real design** (the spec's covariates, coded as fitted), the
+   **real entry times** (delayed entry: event times given survival to entry) and the
    **real censoring pattern** (:func:`necc_bayes.survival.ppc.draw_censoring_times`: censored
    patients
    keep their follow-up as censoring time, the censoring time of patients who died is drawn
@@ -114,13 +115,16 @@ def draw_prior(priors: PEMPriors, inputs: PEMInputs, rng) -> tuple[np.ndarray, n
 def simulate_inputs(setup: SBCSetup, beta: np.ndarray, lam: np.ndarray, rng) -> PEMInputs:
     """A cohort with the setup's design and censoring pattern, given true parameters."""
     X, pp = setup.inputs.X, setup.inputs.pp
-    bounds = pp.bounds
-    t_event = simulate_event_times(lam[None, :], beta[None, :], X, bounds, rng)[0]
-    c = draw_censoring_times(setup.inputs.time, pp.event, 1, rng)[0]
+    bounds, entry = pp.bounds, pp.entry
+    t_event = simulate_event_times(lam[None, :], beta[None, :], X, bounds, rng, entry=entry)[0]
+    c = draw_censoring_times(setup.inputs.time, pp.event, 1, rng, entry=entry)[0]
     time = np.minimum(t_event, c)
     event = (t_event <= c).astype(np.int64)
     return PEMInputs(
-        X=X, terms=setup.inputs.terms, pp=expand(time, event, pp.cuts), ids=setup.inputs.ids
+        X=X,
+        terms=setup.inputs.terms,
+        pp=expand(time, event, pp.cuts, entry=entry),
+        ids=setup.inputs.ids,
     )
 
 

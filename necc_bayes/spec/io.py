@@ -27,6 +27,7 @@ from necc_bayes.spec.model import (
     DataSection,
     IntervalSection,
     ModelSpec,
+    PHCheckSection,
     PriorSection,
     SummarySection,
     did_you_mean,
@@ -44,6 +45,7 @@ _FIELDS_BY_SECTION = {
     "summaries": list(SummarySection.model_fields),
     "diagnostics": list(Thresholds.model_fields),
     "frailty": list(FrailtySection.model_fields),
+    "ph_check": list(PHCheckSection.model_fields),
 }
 
 _UNION_MEMBER = re.compile(r"^(function-\w+|constrained-\w+|literal\[.*\]|float|int|str|bool)$")
@@ -209,6 +211,13 @@ CONVENTIONS = """\
 # - default log-HR prior: Normal(0, 1) per unit of each term as coded (0/1 terms: 1 vs 0).
 # - sampler.target_accept: 0.95 for the random-walk baseline, 0.9 otherwise, unless set.
 # - intervals in summaries are equal-tailed with probability summaries.ci_prob.
+# - proportional-hazards check (ph_check.csv): a term is flagged when the posterior predictive
+#   p-value of the score statistic for a trend of its log-HR in ph_check.transform is below
+#   ph_check.alpha (per row, no multiplicity adjustment).
+# - covariates.time_varying: log-HR in interval j = log_hr + log_hr_dev[j], log_hr_dev a
+#   Brownian motion at the interval midpoints with log_hr_dev[0] = 0 (log_hr alone is the first
+#   interval's effect; hazard_ratios.csv gives the event-weighted average over intervals);
+#   priors.time_varying_sd is its sd per square root of the time unit (auto: 1 / sqrt(T)).
 """
 
 

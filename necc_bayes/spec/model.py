@@ -158,6 +158,23 @@ class SummarySection(_Section):
     profiles: list[ProfileSection] | None = None
 
 
+PHTransform = Literal["km", "identity", "log"]
+
+
+class PHCheckSection(_Section):
+    """Settings of the proportional-hazards check run after every fit (``ph_check.csv``).
+
+    ``transform``: the time scale ``g(t)`` of the tested log-HR trend (``"km"``:
+    ``1 - KM(t-)``, as ``survival::cox.zph``; ``"identity"``: ``t``; ``"log"``: ``log t``);
+    ``alpha``: a row is flagged when its posterior predictive p-value is below it;
+    ``n_replicates``: posterior draws used, one simulated cohort each.
+    """
+
+    transform: PHTransform = "km"
+    alpha: float = Field(default=0.05, gt=0.0, lt=1.0)
+    n_replicates: PositiveInt = 400
+
+
 class ModelSpec(_Section):
     """A complete model specification (DESIGN §3)."""
 
@@ -171,6 +188,7 @@ class ModelSpec(_Section):
     summaries: SummarySection = Field(default_factory=SummarySection)
     diagnostics: Thresholds = Field(default_factory=Thresholds)
     frailty: FrailtySection | None = None
+    ph_check: PHCheckSection = Field(default_factory=PHCheckSection)
 
     @model_validator(mode="after")
     def _cross_section_rules(self) -> ModelSpec:

@@ -394,15 +394,18 @@ def _interval_table(
     return pd.concat(frames, ignore_index=True)[INTERVAL_COLUMNS]
 
 
-def ph_check(result: PEMResult, *, n_replicates: int = 400, seed: int | None = None) -> PHCheck:
+def ph_check(
+    result: PEMResult, *, n_replicates: int | None = None, seed: int | None = None
+) -> PHCheck:
     """The proportional-hazards check of a fit (see the module docstring).
 
     Parameters
     ----------
     result : PEMResult
         The fit.
-    n_replicates : int
-        Posterior draws used, one replicate cohort each.
+    n_replicates : int, optional
+        Posterior draws used, one replicate cohort each (default: the spec's
+        ``ph_check.n_replicates``; ``transform`` and ``alpha`` also come from ``[ph_check]``).
     seed : int, optional
         Defaults to the spec's sampler seed (the check is reproducible).
 
@@ -415,6 +418,7 @@ def ph_check(result: PEMResult, *, n_replicates: int = 400, seed: int | None = N
         return not_computed(list(cohort.design.terms), reason)
     lam, beta = posterior_draws(result.idata)  # per-interval log-HRs when time-varying
     design = cohort.design
+    settings = result.spec.ph_check
     varying = set(time_varying_terms(result.idata))
     return ph_check_from_draws(
         lam,
@@ -427,7 +431,9 @@ def ph_check(result: PEMResult, *, n_replicates: int = 400, seed: int | None = N
         cohort.event,
         entry=pp.entry,
         varying=tuple(k for k, t in enumerate(design.terms) if t in varying),
-        n_replicates=n_replicates,
+        transform=settings.transform,
+        alpha=settings.alpha,
+        n_replicates=settings.n_replicates if n_replicates is None else n_replicates,
         ci_prob=result.spec.summaries.ci_prob,
         seed=result.spec.sampler.seed if seed is None else seed,
     )

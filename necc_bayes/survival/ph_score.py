@@ -27,13 +27,11 @@ statistic follow from these blocks. With cuts at every event time this is the sc
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 
 from necc_bayes.data.reference import km_on_grid
-
-Transform = Literal["km", "identity", "log"]
+from necc_bayes.spec.model import PHTransform as Transform
 
 
 @dataclass(frozen=True)

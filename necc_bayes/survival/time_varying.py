@@ -86,11 +86,14 @@ def log_hr_by_interval(idata: xr.DataTree) -> xr.DataArray:
     """Per-interval log-HR draws of every term, dims ``(chain, draw, interval, term)``."""
     post = idata["posterior"]
     log_hr = post["log_hr"]
-    intervals = idata["constant_data"]["interval_start"]["interval"]
+    tv = time_varying_terms(idata)
+    if tv:
+        intervals = post["log_hr_dev"]["interval"]
+    else:
+        intervals = idata["constant_data"]["interval_start"]["interval"]
     out = log_hr.expand_dims(interval=intervals.to_numpy()).transpose(
         "chain", "draw", "interval", "term"
     )
-    tv = time_varying_terms(idata)
     if not tv:
         return out.copy()
     dev = post["log_hr_dev"].rename(term_tv="term").transpose("chain", "draw", "interval", "term")
@@ -137,6 +140,8 @@ def hazard_ratio_by_interval_table(
         One row per (term, interval), columns :data:`BY_INTERVAL_COLUMNS`.
     """
     terms = time_varying_terms(idata) if terms is None else terms
+    if not terms:
+        return pd.DataFrame(columns=BY_INTERVAL_COLUMNS)
     by_int = log_hr_by_interval(idata)
     const = idata["constant_data"]
     tail = (1.0 - ci_prob) / 2.0
@@ -162,8 +167,6 @@ def hazard_ratio_by_interval_table(
                 }
             )
         )
-    if not frames:
-        return pd.DataFrame(columns=BY_INTERVAL_COLUMNS)
     return pd.concat(frames, ignore_index=True)[BY_INTERVAL_COLUMNS]
 
 

@@ -34,6 +34,7 @@ EXPECTED_FILES = {
     "orr_oc.csv",
     "sensitivity.csv",
     "diagnostics_summary.csv",
+    "ph_check.csv",
 }
 
 
@@ -52,6 +53,17 @@ def test_every_listed_file_is_written(run):
         assert (run / "fits" / model / "report.html").exists()
     meta = json.loads((run / "reproduce.json").read_text())
     assert meta["data_is_synthetic"] is True
+
+
+def test_ph_check_covers_the_final_and_multivariable_models(run):
+    ph = pd.read_csv(run / "ph_check.csv")
+    for model in ("prs_final", "prs_multivariable"):
+        rows = ph[(ph.model == model) & (ph.scope == "term")]
+        hr = pd.read_csv(run / "fits" / model / "hazard_ratios.csv")
+        assert rows["term"].tolist() == hr["term"].tolist()
+        assert rows["ppp"].between(0, 1).all()
+    report = (run / "report.html").read_text()
+    assert 'id="proportional-hazards"' in report
 
 
 def test_table3_comparison_has_every_published_row(run):

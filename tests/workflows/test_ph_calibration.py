@@ -34,3 +34,21 @@ def test_ph_check_size_and_power():
     assert power.loc["z", "flagged"] >= 0.66, power
     assert power.loc["trt", "flagged"] <= 0.16, power  # trt is proportional in both
     assert (alt.loc[alt.term == "z", "trend"] > 0).mean() > 0.9  # the log-HR rises over time
+
+
+@pytest.mark.slow
+def test_time_varying_fit_recovers_a_known_time_varying_effect():
+    """30 cohorts (n = 200) with the log-HR of z -0.9, -0.6, -0.3, 0, 0 on fixed cuts.
+
+    The larger run (60 simulations, module docstring) covered 0.913 with 90% intervals. With
+    150 interval estimates, coverage below 0.8 or above 0.99 would mean miscalibration (the
+    first interval is pulled towards its neighbours by the smoothing prior: 0.78 there).
+    About 1.5-2 minutes (one compilation, ~1.5 s per refit).
+    """
+    from necc_bayes.workflows.ph_calibration import TVScenario, run_tv_recovery
+
+    rec = run_tv_recovery(TVScenario(), 30, seed=5, settings=SETTINGS)
+    assert 0.8 <= rec["covered"].mean() <= 0.99, rec.groupby("interval")["covered"].mean()
+    means = rec.groupby("interval")[["truth", "mean"]].mean()
+    assert (means["mean"] - means["truth"]).abs().max() < 0.15, means
+    assert means["mean"].is_monotonic_increasing or means["mean"].diff().min() > -0.05

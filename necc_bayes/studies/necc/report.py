@@ -24,6 +24,7 @@ from necc_bayes.report.html import (
     warnings_section,
 )
 from necc_bayes.studies.necc.context import Context
+from necc_bayes.studies.necc.ph_step import ph_section
 from necc_bayes.survival.page import survival_panels
 
 SYNTHETIC_NOTE = (
@@ -237,6 +238,7 @@ def render_reproduce_report(ctx: Context) -> str:
             "0.014-38,678), while the posterior stays finite and prior-dominated.",
         ),
         _hierarchical_section(ctx),
+        ph_section(ctx),
         _table_section(
             ctx,
             "count_model_comparison",

@@ -31,6 +31,7 @@ from necc_bayes.studies.necc import published
 from necc_bayes.studies.necc.comparison import group_prs_comparison, table3_comparison
 from necc_bayes.studies.necc.context import Context
 from necc_bayes.studies.necc.evidence import step_evidence
+from necc_bayes.studies.necc.ph_step import step_ph
 from necc_bayes.studies.necc.report import render_reproduce_report
 from necc_bayes.survival.fit import PEMResult, fit
 from necc_bayes.survival.sampling import package_versions
@@ -218,6 +219,7 @@ STEPS: list[tuple[str, Callable[[Context], None]]] = [
     ("fitting the multivariable, hierarchical and group models", step_fits),
     ("univariate screen (one compiled model)", step_screen),
     ("comparing with the paper", step_comparisons),
+    ("proportional hazards of the final and multivariable models", step_ph),
     ("objective response rates", step_orr),
     ("sensitivity sweeps of the final model (compile once)", step_sensitivity),
     ("evidence from other studies as priors (informed, robust, MAP)", step_evidence),

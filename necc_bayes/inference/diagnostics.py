@@ -152,11 +152,14 @@ class DiagnosticsReport:
 
 
 def _flat_table(idata: xr.DataTree, var_names: list[str]) -> pd.DataFrame:
-    stats = {
-        "r_hat": az.rhat(idata, var_names=var_names),
-        "ess_bulk": az.ess(idata, var_names=var_names, method="bulk"),
-        "ess_tail": az.ess(idata, var_names=var_names, method="tail"),
-    }
+    # constant draws (e.g. log_hr_dev of the first interval, 0 by construction) make ArviZ
+    # divide 0 by 0: their NaN statistics count as neither good nor bad (see _badness)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stats = {
+            "r_hat": az.rhat(idata, var_names=var_names),
+            "ess_bulk": az.ess(idata, var_names=var_names, method="bulk"),
+            "ess_tail": az.ess(idata, var_names=var_names, method="tail"),
+        }
     rows: dict[str, dict[str, float]] = {}
     for stat, tree in stats.items():
         ds = tree.to_dataset() if isinstance(tree, xr.DataTree) else tree

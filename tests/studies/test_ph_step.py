@@ -12,8 +12,8 @@ import dataclasses
 import pandas as pd
 
 from necc_bayes.studies.necc import ph_step
-from necc_bayes.studies.necc.ph_step import flagged_names, ph_section, step_ph
 from necc_bayes.studies.necc.context import Context
+from necc_bayes.studies.necc.ph_step import flagged_names, ph_section, step_ph
 from tests.fake_fit import fake_result
 
 

@@ -83,13 +83,18 @@ def ph_section(ctx: Context) -> Section | None:
     table = ctx.tables["ph_check"]
     shown = table[["model", "term", "scope", "df", "chisq", "p_chisq", "ppp", "trend", "flagged"]]
     flagged = table[table["flagged"]]
+    alpha = float(table["alpha"].iloc[0])
+    n_terms = table[table["scope"] == "term"].groupby("model").size()
+    chance = ", ".join(f"{m}: {1 - (1 - alpha) ** k:.0%} for {k} terms" for m, k in n_terms.items())
     verdict = (
         "No term of the final or the multivariable model is flagged: the data give no sign "
         "that the hazard ratios change over follow-up."
         if flagged.empty
         else "Flagged: "
         + "; ".join(f"{r.model}: {r.term}" for r in flagged.itertuples())
-        + ". These models were refitted with the flagged terms time-varying (below)."
+        + ". These models were refitted with the flagged terms time-varying (below). Each "
+        f"row is tested at {alpha:g} without multiplicity adjustment: under proportional "
+        f"hazards the chance of at least one flagged term is about {chance}."
     )
     intro = (
         "For each term, the efficient score statistic for a trend of its log-HR in 1 - KM(t) "

@@ -20,7 +20,7 @@ import pandas as pd
 from necc_bayes.data.bundled import bundled_path
 from necc_bayes.data.fragility import fragility_table
 from necc_bayes.data.outputs import check_out_dir, write_atomically
-from necc_bayes.errors import ConvergenceWarning, SparseDataWarning
+from necc_bayes.errors import ConvergenceWarning, ProportionalHazardsWarning, SparseDataWarning
 from necc_bayes.inference.loo import ParetoKWarning, compare_fits
 from necc_bayes.report.orr_figures import plot_operating_characteristics
 from necc_bayes.report.sweep_figures import save
@@ -73,6 +73,7 @@ def step_fits(ctx: Context) -> None:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
             warnings.simplefilter("always", SparseDataWarning)
+            warnings.simplefilter("always", ProportionalHazardsWarning)
             result = fit(
                 bundled_path(f"models/{name}.toml"),
                 ctx.cohort_path,
@@ -82,7 +83,9 @@ def step_fits(ctx: Context) -> None:
         ctx.notes += [
             f"{name}: {w.message}"
             for w in caught
-            if issubclass(w.category, ConvergenceWarning | SparseDataWarning)
+            if issubclass(
+                w.category, ConvergenceWarning | SparseDataWarning | ProportionalHazardsWarning
+            )
         ]
         ctx.fits[name] = result
         write_fit_files(result, _mkdir(ctx.out / "fits" / name))

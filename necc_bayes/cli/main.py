@@ -109,6 +109,14 @@ def _run_fit(args: argparse.Namespace) -> int:
     out = result.save(args.out, overwrite=args.overwrite)
     diag = result.diagnostics()
     print(result.hazard_ratios().to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    from necc_bayes.survival.informative_priors import informative_prior_table
+
+    informed = informative_prior_table(result)
+    if len(informed):
+        print("priors from other studies (ESS in events; conflict with the data's Cox estimate):")
+        cols = ["term", "prior_ess_events", "data_hr", "conflict_tail_p", "conflict_box_p",
+                "robust_weight_prior", "robust_weight_posterior"]
+        print(informed[cols].to_string(index=False, float_format=lambda v: f"{v:.3g}"))
     verdict = "passed" if diag.passed else "FAILED (see the warnings above and report.html)"
     print(f"diagnostics: {verdict}")
     print(f"wrote {out}/")

@@ -77,14 +77,16 @@ def read_study_table(path: str | Path, kind: Kind | None = None) -> pd.DataFrame
     Raises
     ------
     DataError
-        Rules ``study_table_empty``, ``study_table_kind``, ``missing_column``,
+        Rules ``file_exists``, ``study_table_empty``, ``study_table_kind``, ``missing_column``,
         ``value_numeric``, ``study_unique``, ``source_present``, ``counts_valid``, and the
         published-estimate rules (``published_positive``, ``published_interval_order``,
         ``published_hr_inside``) per row.
     """
     path = Path(path)
-    frame = _read(path)
     src = str(path)
+    if not path.is_file():
+        raise DataError(src, [Problem("file_exists", "study table not found")])
+    frame = _read(path)
     if frame.empty:
         raise DataError(src, [Problem("study_table_empty", "the table has no rows")])
     found = _kind(frame, src) if kind is None else kind

@@ -22,6 +22,7 @@ from necc_bayes.report.fit_sections import (
     diagnostics_section,
     group_ppc_section,
     hazard_ratio_section,
+    informative_prior_section,
     loo_section,
     ph_section,
     ppc_section,
@@ -87,6 +88,9 @@ class FitPage:
         Delayed entry, pieces, strata and frailty in use, and what the curves are.
     frailty : DataFrame, optional
         ``frailty.csv`` (models with a shared frailty).
+    informative_priors : DataFrame or None
+        Evidence-based log-HR priors: ESS and prior-data conflict per term
+        (:func:`necc_bayes.survival.informative_priors.informative_prior_table`).
     """
 
     title: str
@@ -119,6 +123,7 @@ class FitPage:
     cohort_features: list[str] = field(default_factory=list)
     curve_notes: list[str] = field(default_factory=list)
     frailty: pd.DataFrame | None = None
+    informative_priors: pd.DataFrame | None = None
 
 
 def fit_sections(page: FitPage) -> list[Section]:
@@ -127,6 +132,8 @@ def fit_sections(page: FitPage) -> list[Section]:
         warnings_section(page.failures, page.notes),
         hazard_ratio_section(page.hazard_ratios, page.ci_prob),
     ]
+    if page.informative_priors is not None and len(page.informative_priors):
+        sections.append(informative_prior_section(page.informative_priors))
     if page.hazard_ratios_by_interval is not None:
         sections.append(
             time_varying_section(

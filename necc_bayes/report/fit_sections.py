@@ -73,6 +73,20 @@ def hazard_ratio_section(
     return Section("Hazard ratios", anchor, fig + html_table(hr))
 
 
+def informative_prior_section(table: pd.DataFrame, anchor: str = "informative-priors") -> Section:
+    """Evidence-based priors: what each is worth (ESS) and whether the data conflict with it."""
+    body = paragraph(
+        "Log-HR priors taken from other studies. prior_ess_events: effective sample size in "
+        "events (expected local information ratio; a Normal(m, s) log-HR prior is worth 4/s² "
+        "events). data_hr: the data's own estimate (Cox fit of the model's terms, Breslow "
+        "ties, 95% Wald interval). conflict_tail_p / conflict_box_p: prior-predictive "
+        "probability of an estimate as extreme as the data's (small = the data conflict with "
+        "the prior). robust_weight_prior / _posterior: weight of the vague component before "
+        "and after the data (normal approximation of the likelihood)."
+    ) + html_table(table.round(4))
+    return Section("Priors from other studies: ESS and prior-data conflict", anchor, body)
+
+
 def time_varying_section(
     table: pd.DataFrame, *, t_max: float, ci_prob: float, anchor: str = "time-varying"
 ) -> Section:

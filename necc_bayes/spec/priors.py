@@ -29,6 +29,9 @@ Coefficient (log hazard ratio) priors, built together for all terms of one famil
   term that uses it: ``beta_k = z_k * tau * lambda~_k`` with
   ``tau ~ HalfStudentT(1, global_scale)``, ``lambda_k ~ HalfCauchy(1)``, slab
   ``c^2 ~ InvGamma(slab_df/2, slab_df * slab_scale^2 / 2)``.
+* ``normal_mixture`` -- ``sum_k weights_k Normal(mu_k, sigma_k)`` (what ``map`` resolves to).
+* ``map``         -- a meta-analytic-predictive prior from a table of other studies'
+  printed HRs (``studies = "file.csv"``), resolved at fit time to a ``normal_mixture``.
 * ``published``   -- a prior from another study's printed ``HR (low–high)`` (95% CI):
   ``Normal(mu, sigma)`` with ``mu = log hr``, ``sigma = (log high - log low) / (2 * 1.96)``;
   with ``robust_weight = w > 0`` the mixture
@@ -359,6 +362,116 @@ class PublishedPrior(_CoefficientPrior):
         return mu[cols, k] + sd[cols, k] * rng.standard_normal((size, len(priors)))
 
 
+class NormalMixturePrior(_CoefficientPrior):
+    """A normal mixture on a log hazard ratio, ``sum_k weights_k Normal(mu_k, sigma_k)``.
+
+    What a meta-analytic-predictive prior (``dist = "map"``) resolves to, so the resolved
+    ``spec.toml`` holds its numbers; it can also be written directly (e.g. a mixture fitted
+    elsewhere). ``labels`` (optional) name the components (``"robust"`` marks the vague one,
+    whose posterior weight the conflict check reports); ``source`` says where it came from.
+
+    PyMC: ``log_hr_normal_mixture`` (dims ``term_normal_mixture``) with ``pm.Data``
+    ``normal_mixture_weights``, ``normal_mixture_mu``, ``normal_mixture_sigma`` (dims
+    ``(term_normal_mixture, normal_mixture_component)``; terms with fewer components are
+    padded with zero-weight components).
+    """
+
+    dist: Literal["normal_mixture"] = "normal_mixture"
+    display: ClassVar[str] = "NormalMixture"
+    weights: list[Annotated[float, Field(ge=0.0, le=1.0)]] = Field(min_length=1)
+    mu: list[float] = Field(min_length=1)
+    sigma: list[PositiveFloat] = Field(min_length=1)
+    labels: list[str] | None = None
+    source: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.labels is not None and len(self.labels) != len(self.weights):
+            raise ValueError(f"{len(self.labels)} labels for {len(self.weights)} components")
+        if not len(self.weights) == len(self.mu) == len(self.sigma):
+            raise ValueError(f"weights, mu and sigma need one value per component, got "
+                             f"{len(self.weights)}, {len(self.mu)} and {len(self.sigma)}")
+        if abs(sum(self.weights) - 1.0) > 1e-6:
+            raise ValueError(f"weights must sum to 1, got {sum(self.weights):.6g}")
+        return self
+
+    def __str__(self) -> str:
+        parts = [f"{w:.3g}·Normal({m:.4g}, {s:.4g})"
+                 for w, m, s in zip(self.weights, self.mu, self.sigma, strict=True)]
+        return " + ".join(parts)
+
+    @classmethod
+    def _arrays(cls, priors: list[Self]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        k = max(len(p.weights) for p in priors)
+        w, mu, sd = (np.zeros((len(priors), k)), np.zeros((len(priors), k)),
+                     np.ones((len(priors), k)))
+        for i, p in enumerate(priors):
+            n = len(p.weights)
+            w[i, :n], mu[i, :n], sd[i, :n] = p.weights, p.mu, p.sigma
+        return w, mu, sd
+
+    @classmethod
+    def build(cls, terms: list[str], priors: list[Self]) -> pt.TensorVariable:
+        """``log_hr_normal_mixture ~ NormalMixture(weights, mu, sigma)``."""
+        import pymc as pm
+
+        w, mu, sd = cls._arrays(priors)
+        model = pm.modelcontext(None)
+        model.add_coord("term_normal_mixture", terms)
+        model.add_coord("normal_mixture_component", [str(i) for i in range(w.shape[1])])
+        dims = ("term_normal_mixture", "normal_mixture_component")
+        return pm.NormalMixture(
+            "log_hr_normal_mixture",
+            w=pm.Data("normal_mixture_weights", w / w.sum(axis=1, keepdims=True), dims=dims),
+            mu=pm.Data("normal_mixture_mu", mu, dims=dims),
+            sigma=pm.Data("normal_mixture_sigma", sd, dims=dims),
+            dims="term_normal_mixture",
+        )
+
+    @classmethod
+    def sample(cls, priors: list[Self], rng: np.random.Generator, size: int) -> np.ndarray:
+        """Draw a component per term and draw, then the normal."""
+        w, mu, sd = cls._arrays(priors)
+        w = w / w.sum(axis=1, keepdims=True)
+        u = rng.random((size, len(priors)))
+        k = (u[:, :, None] > np.cumsum(w, axis=1)[None, :, :]).sum(axis=2)
+        k = np.minimum(k, w.shape[1] - 1)
+        cols = np.arange(len(priors))
+        return mu[cols, k] + sd[cols, k] * rng.standard_normal((size, len(priors)))
+
+
+class MapPrior(_CoefficientPrior):
+    """A meta-analytic-predictive (MAP) prior from other studies' published hazard ratios.
+
+    ``studies`` is a CSV or TOML table (``study, source, hr, low, high``; see
+    :func:`necc_bayes.evidence.study_table.read_study_table`), relative to the working
+    directory. At fit time the normal–normal model (``tau ~ HalfNormal(tau_scale)``,
+    ``mu ~ Normal(0, mu_sd)`` on the log-HR) gives the predictive of a new study's log-HR,
+    fitted by a normal mixture (EM) and robustified with ``robust_weight·Normal(0,
+    vague_sigma)``; the resolved spec holds the result as ``dist = "normal_mixture"``
+    (:mod:`necc_bayes.evidence.meta_normal`). Never built directly.
+    """
+
+    dist: Literal["map"] = "map"
+    display: ClassVar[str] = "MAP"
+    studies: str
+    tau_scale: PositiveFloat = 0.5
+    mu_sd: PositiveFloat = 2.0
+    robust_weight: float = Field(default=0.0, ge=0.0, lt=1.0)
+    vague_sigma: PositiveFloat = 10.0
+
+    @classmethod
+    def build(cls, terms: list[str], priors: list[Self]) -> pt.TensorVariable:
+        """Refused: a MAP prior is resolved to a normal mixture before the model is built."""
+        raise ValueError(f"MAP priors of {terms} must be resolved (survival.fit.resolve_spec) "
+                         "before the model is built")
+
+    @classmethod
+    def sample(cls, priors: list[Self], rng: np.random.Generator, size: int) -> np.ndarray:
+        """Refused, as :meth:`build`."""
+        raise ValueError("MAP priors must be resolved to a normal mixture before sampling")
+
+
 def published_conventions(terms: dict[str, Any], log_hr: Any = None) -> list[str]:
     """One sentence per published-estimate prior: the printed numbers and the converted prior.
 
@@ -375,6 +488,9 @@ def published_conventions(terms: dict[str, Any], log_hr: Any = None) -> list[str
     keyed = {"log_hr": log_hr, **{f"terms.{t}": p for t, p in terms.items()}}
     out = []
     for key, p in keyed.items():
+        if isinstance(p, NormalMixturePrior):
+            cite = f" [{p.source}]" if p.source else ""
+            out.append(f"priors.{key}: normal-mixture log-HR prior {p}{cite}")
         if isinstance(p, PublishedPrior):
             cite = f" [{p.source}]" if p.source else ""
             out.append(
@@ -387,7 +503,8 @@ def published_conventions(terms: dict[str, Any], log_hr: Any = None) -> list[str
 
 
 CoefficientPrior = Annotated[
-    NormalPrior | StudentTPrior | HorseshoePrior | PublishedPrior, Field(discriminator="dist")
+    NormalPrior | StudentTPrior | HorseshoePrior | PublishedPrior | NormalMixturePrior | MapPrior,
+    Field(discriminator="dist"),
 ]
 
 COEFFICIENT_FAMILIES: tuple[type[_CoefficientPrior], ...] = (
@@ -395,6 +512,8 @@ COEFFICIENT_FAMILIES: tuple[type[_CoefficientPrior], ...] = (
     StudentTPrior,
     HorseshoePrior,
     PublishedPrior,
+    NormalMixturePrior,
+    MapPrior,
 )
 """Coefficient families in the order the model builds them (new families are appended, so
 existing seeds keep reproducing the same draws)."""

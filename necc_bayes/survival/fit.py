@@ -11,9 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from necc_bayes.evidence.resolve import resolve_map
 from necc_bayes.spec.io import load_spec, spec_hash, with_sampler_overrides
 from necc_bayes.spec.model import ModelSpec, ProfileSection
-from necc_bayes.spec.priors import resolve_baseline
+from necc_bayes.spec.priors import MapPrior, resolve_baseline
 from necc_bayes.survival.inputs import Checked, check_inputs, model_inputs, model_priors
 from necc_bayes.survival.model import PEMPriors, build_model
 from necc_bayes.survival.result import PEMResult
@@ -59,12 +60,14 @@ def resolve_spec(checked: Checked) -> ModelSpec:
 
     Fills in: the cut points the rule gives (``intervals.resolved_cuts``), the observed levels
     of categorical terms, numeric baseline-prior parameters (from the crude event rate), an
-    explicit prior for every term not in a group, the survival profiles and the RMST horizon.
+    explicit prior for every term not in a group (a ``map`` prior becomes the
+    ``normal_mixture`` it stands for), the survival profiles and the RMST horizon.
     """
     spec, design = checked.spec, checked.cohort.design
     grouped = {t for g in spec.priors.groups.values() for t in g.terms}
     per_term = {t: spec.priors.terms.get(t, spec.priors.log_hr) for t in design.terms}
-    per_term = {t: p for t, p in per_term.items() if t not in grouped}
+    per_term = {t: resolve_map(p) if isinstance(p, MapPrior) else p
+                for t, p in per_term.items() if t not in grouped}
     categorical = {}
     for name, cat in spec.covariates.categorical.items():
         observed = [t.split("[", 1)[1][:-1] for t in design.terms if t.startswith(f"{name}[")]

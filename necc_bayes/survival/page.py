@@ -22,6 +22,7 @@ from necc_bayes.report.figures import KMOverlay, SurvivalPanel, survival_plot
 from necc_bayes.report.fit_page import FitPage, render_fit_page
 from necc_bayes.spec.cohort import cohort_conventions
 from necc_bayes.survival.curve_sets import plot_view
+from necc_bayes.survival.informative_priors import informative_prior_table
 from necc_bayes.survival.intervals import PersonPeriod
 from necc_bayes.survival.model import interval_labels, sparse_interval_messages
 from necc_bayes.survival.ph_check import PHCheck
@@ -210,6 +211,7 @@ def fit_page(result: PEMResult) -> FitPage:
         data_terms=per_term,
         data_intervals=intervals,
         spec=result.spec,
+        informative_priors=informative_prior_table(result),
     )
 
 

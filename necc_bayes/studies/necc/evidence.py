@@ -16,7 +16,6 @@ posterior under each of the three priors.
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -28,7 +27,6 @@ from necc_bayes.data.reference import cox_breslow
 from necc_bayes.evidence import (
     BetaMixture,
     conflict_binomial,
-    conflict_normal,
     ess,
     fit_beta,
     map_binomial,
@@ -57,7 +55,7 @@ ORR_SUBSETS = {
 ORR_ROBUST_WEIGHT = 0.2
 
 
-def data_estimates(result: PEMResult) -> dict[str, tuple[float, float]]:
+def data_estimates(result: PEMResult) -> dict[str, tuple[float, float]]:  # for the figure
     """The current data's own log-HR and SE per term: a Cox fit of the model's terms."""
     cohort = result.checked.cohort
     cox = cox_breslow(cohort.time, cohort.event, cohort.design.X)
@@ -69,32 +67,27 @@ def _ci(values: tuple[float, float, float]) -> str:
 
 
 def prior_table(fits: dict[str, PEMResult]) -> pd.DataFrame:
-    """One row per (informed term, analysis): the prior, its ESS and the conflict checks."""
-    estimates = data_estimates(fits["prs_final"])
-    rows = []
+    """One row per (informed term, analysis): the prior, its ESS and the conflict checks.
+
+    The numbers are :func:`necc_bayes.survival.informative_priors.informative_prior_table`
+    of each informed fit (what ``necc-bayes fit`` prints and the fit report shows), with the
+    published HR as printed beside them.
+    """
+    from necc_bayes.survival.informative_priors import informative_prior_table
+
+    frames = []
     for label in ("informed", "robust"):
-        spec = fits[ANALYSES[label]].spec
-        for term, prior in spec.priors.terms.items():
-            if not isinstance(prior, PublishedPrior):
-                continue
-            mix = from_spec(prior)
-            y, se = estimates[term]
-            check = conflict_normal(mix, y, se)
-            rows.append({
-                "term": term,
-                "analysis": label,
-                "source": prior.source,
-                "published HR (95% CI), as printed": f"{prior.hr:g} ({prior.low:g}–{prior.high:g})",
-                "prior on log-HR": prior.converted(),
-                "prior ESS (events, elir)": ess(mix),
-                "data HR (95% CI), Cox on synthetic cohort": _ci(
-                    (math.exp(y), math.exp(y - 1.96 * se), math.exp(y + 1.96 * se))),
-                "conflict tail p": check.tail_p,
-                "conflict Box p": check.box_p,
-                "robust weight prior": check.robust_weight_prior,
-                "robust weight posterior (normal approx.)": check.robust_weight_posterior,
-            })
-    return pd.DataFrame(rows)
+        result = fits[ANALYSES[label]]
+        table = informative_prior_table(result)
+        printed = []
+        for term in table["term"]:
+            p = result.spec.priors.terms[term]
+            printed.append(f"{p.hr:g} ({p.low:g}–{p.high:g})" if isinstance(p, PublishedPrior)
+                           else "")
+        table.insert(1, "analysis", label)
+        table.insert(2, "published HR (95% CI), as printed", printed)
+        frames.append(table)
+    return pd.concat(frames, ignore_index=True)
 
 
 def comparison_table(fits: dict[str, PEMResult]) -> pd.DataFrame:

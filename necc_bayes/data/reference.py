@@ -199,7 +199,9 @@ class CoxFit:
         return math.exp(b), float(low), float(high)
 
 
-def cox_breslow(time: np.ndarray, event: np.ndarray, X: np.ndarray) -> CoxFit:
+def cox_breslow(
+    time: np.ndarray, event: np.ndarray, X: np.ndarray, entry: np.ndarray | None = None
+) -> CoxFit:
     """Fit the Cox model with Breslow ties (statsmodels ``PHReg``).
 
     Parameters
@@ -208,6 +210,8 @@ def cox_breslow(time: np.ndarray, event: np.ndarray, X: np.ndarray) -> CoxFit:
         Follow-up times and 0/1 event indicators.
     X : ndarray, shape (n, p)
         Covariates.
+    entry : ndarray, shape (n,), optional
+        Entry times (delayed entry: row ``i`` at risk on ``(entry_i, time_i]``).
 
     Returns
     -------
@@ -222,6 +226,7 @@ def cox_breslow(time: np.ndarray, event: np.ndarray, X: np.ndarray) -> CoxFit:
             np.asarray(time, dtype=float),
             np.asarray(X, dtype=float),
             status=np.asarray(event, dtype=float),
+            entry=None if entry is None else np.asarray(entry, dtype=float),
             ties="breslow",
         ).fit()
     beta, se = np.asarray(res.params, dtype=float), np.asarray(res.bse, dtype=float)

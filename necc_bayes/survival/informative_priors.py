@@ -4,7 +4,7 @@ For every term whose prior comes from other studies (``dist = "published"``, ``"
 to ``"normal_mixture"``, or a ``normal_mixture`` written directly): the prior as it enters the
 model, its effective sample size in events (ELIR; a ``Normal(m, s)`` log-HR prior is worth
 ``4 / s²`` events), the current data's own estimate of the term -- a Cox fit of the model's
-terms on the same rows (Breslow ties, right-censored; entry times, strata and frailty are not
+terms on the same rows (Breslow ties, with the rows' entry times; strata and frailty are not
 used) -- and the prior-data conflict checks of :func:`necc_bayes.evidence.conflict_normal`
 against it (prior-predictive tail probability, Box's p, and the weight of the robust
 component before and after the data under the normal approximation of the likelihood).
@@ -46,7 +46,7 @@ def informative_prior_table(result: PEMResult) -> pd.DataFrame:
     if not mixtures:
         return pd.DataFrame(columns=COLUMNS)
     cohort = result.checked.cohort
-    cox = cox_breslow(cohort.time, cohort.event, cohort.design.X)
+    cox = cox_breslow(cohort.time, cohort.event, cohort.design.X, entry=cohort.entry)
     rows = []
     for term, mix in mixtures.items():
         prior = result.spec.priors.terms[term]

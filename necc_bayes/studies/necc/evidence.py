@@ -58,7 +58,7 @@ ORR_ROBUST_WEIGHT = 0.2
 def data_estimates(result: PEMResult) -> dict[str, tuple[float, float]]:  # for the figure
     """The current data's own log-HR and SE per term: a Cox fit of the model's terms."""
     cohort = result.checked.cohort
-    cox = cox_breslow(cohort.time, cohort.event, cohort.design.X)
+    cox = cox_breslow(cohort.time, cohort.event, cohort.design.X, entry=cohort.entry)
     return {t: (float(cox.beta[k]), float(cox.se[k])) for k, t in enumerate(cohort.design.terms)}
 
 

@@ -28,6 +28,7 @@ reproduce: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check necc_bayes tests benchmarks scripts
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 test: lint
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
@@ -39,7 +40,7 @@ bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) results .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) results .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
 
 notebook: $(STAMP)
 	$(VENV)/bin/python scripts/build_notebook.py

@@ -18,7 +18,7 @@ from necc_bayes.spec.io import parse_spec
 from necc_bayes.survival.fit import PEMResult, resolve_spec
 from necc_bayes.survival.inputs import check_inputs
 from necc_bayes.survival.likelihood import pointwise_loglik
-from necc_bayes.survival.ppc import simulate_event_times
+from necc_bayes.survival.replicates import simulate_event_times
 
 TRUE_LAM = np.array([0.06, 0.04, 0.03])
 TRUE_BETA = np.array([0.7, 0.03])

@@ -44,9 +44,18 @@ def kaplan_meier(time: np.ndarray, event: np.ndarray) -> Any:
     return stats.ecdf(stats.CensoredData(uncensored=time[event], right=time[~event])).sf
 
 
-def km_on_grid(time: np.ndarray, event: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    """Kaplan–Meier survival on a grid of times (all ones when there is no event)."""
+def km_on_grid(
+    time: np.ndarray, event: np.ndarray, grid: np.ndarray, entry: np.ndarray | None = None
+) -> np.ndarray:
+    """Kaplan–Meier survival on a grid of times (all ones when there is no event).
+
+    With ``entry`` the left-truncated product-limit estimator (risk sets ``entry < t <=
+    time``, :func:`kaplan_meier_many`).
+    """
     grid = np.asarray(grid, dtype=float)
+    if entry is not None:
+        time, event = np.asarray(time)[None, :], np.asarray(event)[None, :]
+        return kaplan_meier_many(time, event, grid, entry)[0]
     if not np.asarray(event).astype(bool).any():
         return np.ones(grid.shape)
     return np.asarray(kaplan_meier(time, event).evaluate(grid))

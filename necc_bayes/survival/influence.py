@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from necc_bayes.inference.loo import loo
 from necc_bayes.survival.model import PEMInputs
 
 if TYPE_CHECKING:
@@ -41,8 +42,6 @@ def drop_subjects(inputs: PEMInputs, drop: list[Any]) -> PEMInputs:
 
 def pareto_k_table(idata: xr.DataTree) -> pd.DataFrame:
     """PSIS-LOO Pareto k per subject, largest first (``subject, pareto_k, time, event``)."""
-    from necc_bayes.inference.loo import loo
-
     summary = loo(idata, warn=False)
     k = summary.elpd.pareto_k
     obs = idata["observed_data"]

@@ -53,7 +53,7 @@ from necc_bayes.survival.ph_score import (
     one_step_interval_log_hr,
     time_transform,
 )
-from necc_bayes.survival.ppc import draw_censoring_times, simulate_event_times
+from necc_bayes.survival.replicates import draw_censoring_times, simulate_event_times
 from necc_bayes.survival.time_varying import posterior_draws, time_varying_terms
 
 if TYPE_CHECKING:

@@ -235,7 +235,7 @@ def test_event_times_given_entry_follow_the_truncated_distribution():
     from scipy import stats
 
     from necc_bayes.survival.curves import cumulative_hazard
-    from necc_bayes.survival.ppc import simulate_event_times
+    from necc_bayes.survival.replicates import simulate_event_times
 
     rng = np.random.default_rng(12)
     bounds = np.array([0.0, 2.0, 6.0, np.inf])
@@ -256,7 +256,7 @@ def test_event_times_given_entry_follow_the_truncated_distribution():
 
 
 def test_event_times_with_per_interval_log_hr():
-    from necc_bayes.survival.ppc import simulate_event_times
+    from necc_bayes.survival.replicates import simulate_event_times
 
     bounds = np.array([0.0, 2.0, 6.0, np.inf])
     rng = np.random.default_rng(13)

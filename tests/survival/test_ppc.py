@@ -11,14 +11,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from necc_bayes.data.reference import km_on_grid
+from necc_bayes.data.reference import kaplan_meier_many, km_on_grid
 from necc_bayes.survival.curves import cumulative_hazard
-from necc_bayes.survival.ppc import (
-    draw_censoring_times,
-    kaplan_meier_many,
-    ppc_from_draws,
-    simulate_event_times,
-)
+from necc_bayes.survival.ppc import ppc_from_draws
+from necc_bayes.survival.replicates import draw_censoring_times, simulate_event_times
 
 BOUNDS = np.array([0.0, 5.0, 15.0, np.inf])
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from necc_bayes.data.reference import km_on_grid
-from necc_bayes.survival.ppc import draw_censoring_times, kaplan_meier_many, ppc_from_draws
+from necc_bayes.data.reference import kaplan_meier_many, km_on_grid
+from necc_bayes.survival.ppc import ppc_from_draws
+from necc_bayes.survival.replicates import draw_censoring_times
 
 lifelines = pytest.importorskip("lifelines")
 
@@ -21,7 +22,7 @@ BOUNDS = np.array([0.0, 3.0, 8.0, np.inf])
 
 def truncated_cohort(n: int, seed: int):
     """PEM event times, kept only when beyond a uniform entry time; censored after entry."""
-    from necc_bayes.survival.ppc import simulate_event_times
+    from necc_bayes.survival.replicates import simulate_event_times
 
     rng = np.random.default_rng(seed)
     entry = rng.uniform(0.0, 6.0, n)

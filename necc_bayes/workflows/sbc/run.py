@@ -48,8 +48,8 @@ from necc_bayes.survival.fit import model_inputs, model_priors, resolve_spec
 from necc_bayes.survival.inputs import check_inputs
 from necc_bayes.survival.intervals import expand
 from necc_bayes.survival.model import PEMInputs, PEMPriors, interval_labels, sample_prior
-from necc_bayes.survival.ppc import draw_censoring_times, simulate_event_times
 from necc_bayes.survival.refit import process_cache
+from necc_bayes.survival.replicates import draw_censoring_times, simulate_event_times
 from necc_bayes.workflows.executor import RunStats, progress, run_tasks
 from necc_bayes.workflows.sbc.stats import (
     ecdf_difference,

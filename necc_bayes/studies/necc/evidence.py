@@ -202,7 +202,11 @@ def step_evidence(ctx: Context) -> None:
     """
     import warnings
 
-    from necc_bayes.errors import ConvergenceWarning, SparseDataWarning
+    from necc_bayes.errors import (
+        ConvergenceWarning,
+        ProportionalHazardsWarning,
+        SparseDataWarning,
+    )
     from necc_bayes.report.evidence_figures import plot_density_panels
     from necc_bayes.studies.necc import published
     from necc_bayes.survival.fit import fit
@@ -211,13 +215,13 @@ def step_evidence(ctx: Context) -> None:
 
     overrides = {"draws": ctx.draws, "chains": ctx.chains}
     for model in ("prs_final_informed", "prs_final_robust"):
+        kinds = (ConvergenceWarning, SparseDataWarning, ProportionalHazardsWarning)
         with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", ConvergenceWarning)
-            warnings.simplefilter("always", SparseDataWarning)
+            for kind in kinds:
+                warnings.simplefilter("always", kind)
             result = fit(bundled_path(f"models/{model}.toml"), ctx.cohort_path,
                          overrides=overrides, progressbar=False)
-        ctx.notes += [f"{model}: {w.message}" for w in caught
-                      if issubclass(w.category, ConvergenceWarning | SparseDataWarning)]
+        ctx.notes += [f"{model}: {w.message}" for w in caught if issubclass(w.category, kinds)]
         ctx.fits[model] = result
         out = ctx.out / "fits" / model
         out.mkdir(parents=True, exist_ok=True)

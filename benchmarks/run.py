@@ -538,6 +538,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-binary", action="store_true", help="skip the all-0/1 design rows")
     ap.add_argument("--no-refit", action="store_true", help="skip warm refit and sweep")
     ap.add_argument("--no-package", action="store_true", help="skip sample_posterior at max n")
+    ap.add_argument(
+        "--whole",
+        default="88,20000,1000000",
+        help="sizes of the whole-process `necc-bayes fit` runs (whole_process.py); '' for none",
+    )
     ap.add_argument("--repeats", type=int, default=3, help="same-seed samplings (≤ 20 s total)")
     ap.add_argument("--quick", action="store_true", help="n = 88,1000; 300+300; sweep of 5")
     ap.add_argument("--out", type=Path, default=None, help="markdown file to write")
@@ -612,6 +617,13 @@ def main(argv: list[str] | None = None) -> int:
     }
     res["targets"] = targets(fits, refit, package)
     res["profile"] = profile_text(fits)
+    whole_sizes = [int(x) for x in args.whole.split(",") if x] if not args.quick else [88]
+    if whole_sizes:
+        from whole_process import markdown, run
+
+        res["whole_process"] = run(whole_sizes)
+        res["targets"] += res["whole_process"]["targets"]
+        res["profile"] += ["", *markdown(res["whole_process"])]
     write_report(out, res)
     out.with_suffix(".json").write_text(json.dumps(res, indent=1))
     print("\n".join(res["targets"]))

@@ -103,11 +103,11 @@ def kaplan_meier_many(
     with np.errstate(divide="ignore"):
         log_factor = np.where(e_sorted, np.log1p(-1.0 / at_risk), 0.0)
     cum = np.concatenate([np.zeros((time.shape[0], 1)), np.cumsum(log_factor, axis=1)], axis=1)
-    out = np.empty((time.shape[0], len(grid)))
-    for g, t in enumerate(np.asarray(grid, dtype=float)):
-        k = (t_sorted <= t).sum(axis=1)
-        out[:, g] = np.exp(cum[np.arange(time.shape[0]), k])
-    return out
+    grid = np.asarray(grid, dtype=float)
+    # k = #{exit times <= t} per sample: a binary search per row (O(R G log n)), not a pass
+    # over every time per grid point (O(R G n): minutes at n = 20,000 with G = event times)
+    k = np.stack([np.searchsorted(row, grid, side="right") for row in t_sorted])
+    return np.exp(np.take_along_axis(cum, k, axis=1))
 
 
 @dataclass(frozen=True)

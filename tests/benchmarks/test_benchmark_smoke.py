@@ -184,3 +184,42 @@ def test_report_is_written(tmp_path):
     assert "**10.0×** — NOT met" in text  # vs baseline
     assert "(**1.67×**)" in text
     assert text.count("| 20,000 | mixed |") == 6  # fits table + profile table
+
+
+def test_whole_process_cohort_files_validate_and_report_renders(tmp_path):
+    """whole_process.py: the written CSV + spec pass validation; the tables render."""
+    import whole_process as wp
+
+    from necc_bayes.survival.inputs import check_inputs
+
+    spec, csv = wp.write_cohort(300, tmp_path)
+    checked = check_inputs(spec, csv)
+    assert checked.cohort.n == 300 and len(checked.cohort.design.terms) == 10
+    assert checked.person_period.n_intervals == 10
+    stage = {k: 1.0 for k, _ in wp.STAGES} | {
+        "wall_s": 20.0,
+        "in_process_s": 19.0,
+        "min_ess": 800.0,
+        "peak_rss_mib": 500.0,
+    }
+    res = {
+        "date": "today",
+        "load_start": 1.0,
+        "load_end": 1.0,
+        "sizes": {
+            "88": {"cold": stage, "warm": stage, "files": ["a"], "lifelines": {"wall_s": 5.0}},
+            "20000": {
+                "cold": stage,
+                "warm": stage,
+                "files": ["a"],
+                "long_format": {"wall_s": 100.0, "sampling_s": 90.0, "min_ess": 100.0},
+            },
+            "1000000": {"cold": stage, "warm": stage, "files": ["a", "b"]},
+        },
+    }
+    res["targets"] = wp.targets(res)
+    assert "**4.0×**" in res["targets"][0]  # 20 s / 5 s
+    assert "**40.0×**" in res["targets"][1]  # (800 / 20) / (100 / 100)
+    assert "met" in res["targets"][-1]
+    text = "\n".join(wp.markdown(res))
+    assert "| **whole process (wall)** | 20.0 |" in text

@@ -22,7 +22,7 @@ this posterior predictive p-value is close to uniform under proportional hazards
 der Vaart & Ventura 2000) rather than piled up near 0.5 as posterior predictive p-values of
 other statistics are. The simulation, not the chi-square approximation, gives its reference
 distribution: the small-sample calibration includes the censoring and the sparse intervals.
-Its size and power were measured by simulation (``tests/survival/test_ph_calibration.py``).
+Its size and power were measured by simulation (``workflows/ph_calibration.py``).
 
 The table also gives the plug-in statistic at the posterior mean with its asymptotic
 chi-square p-value (``chisq``, ``p_chisq``; comparable with ``cox.zph``) and the one-step trend
@@ -38,20 +38,20 @@ tested (``note`` says so); the others are tested with those deviations as nuisan
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from necc_bayes.survival.intervals import time_in_intervals
 from necc_bayes.survival.ph_score import (
-    IntervalResiduals,
     Transform,
     efficient_score_test,
-    interval_residuals,
-    one_step_interval_log_hr,
+    expand_many,
+    interval_table,
+    residuals_for_draws,
     time_transform,
+    trend_tests,
 )
 from necc_bayes.survival.replicates import draw_censoring_times, simulate_event_times
 from necc_bayes.survival.time_varying import posterior_draws, time_varying_terms
@@ -75,88 +75,44 @@ PH_COLUMNS = [
 ]
 """Columns of ``ph_check.csv`` (DESIGN §8: ``term``, the statistic used, ``flagged``)."""
 
-INTERVAL_COLUMNS = [
-    "term",
-    "interval",
-    "interval_start",
-    "interval_end",
-    "events",
-    "log_hr",
-    "log_hr_low",
-    "log_hr_high",
-    "log_hr_constant",
-]
-
-PH_STREAM = 2
-"""Second entry of the seed sequence of the replicate cohorts (the baseline draws use 1)."""
-
-_CELLS = 4_000_000  # (chunk x subjects x intervals) floats per batch of draws
-
-
-def expand_many(
-    time: np.ndarray, event: np.ndarray, bounds: np.ndarray, entry: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Exposure and event matrices of many cohorts at once, shape ``(..., n, J)``.
-
-    Row ``i`` is at risk on ``(entry_i, time_i]`` (``entry`` broadcast against ``time``).
-    """
-    exposure = time_in_intervals(time, bounds, entry)
-    which = np.searchsorted(bounds[1:-1], time, side="left")
-    n_int = bounds.size - 1
-    events = (np.arange(n_int) == which[..., None]) & np.asarray(event, bool)[..., None]
-    return exposure, events.astype(float)
+NOT_REPLICABLE = (
+    "no posterior predictive replicates for (start, stop] pieces (a replicate would need the "
+    "covariate path after the observed one): flagged on p_chisq"
+)
 
 
 @dataclass(frozen=True)
-class TrendTest:
-    """One row of the check: the columns tested jointly."""
+class RowStructure:
+    """How the rows relate: strata, cluster frailties, replicability.
 
-    term: str
-    scope: Literal["term", "covariate", "global"]
-    cols: list[int]
+    Attributes
+    ----------
+    strata : ndarray of int, shape (n,), optional
+        Stratum code of each row (``lam`` then has a stratum axis): the baseline rates are
+        profiled per stratum and interval, replicates use their stratum's rates.
+    frailty : ndarray, shape (S, C), optional
+        Log-frailty draws of the clusters: an offset in the linear predictor of every draw
+        (the check is conditional on the frailties), replicated with the draw's frailties.
+    clusters : ndarray of int, shape (n,), optional
+        Cluster code of each row (with ``frailty``).
+    replicable : bool
+        False for ``(start, stop]`` pieces: no replicates; rows are flagged on ``p_chisq``.
+    """
+
+    strata: np.ndarray | None = None
+    frailty: np.ndarray | None = None
+    clusters: np.ndarray | None = None
+    replicable: bool = True
+
+    def offset(self, idx: np.ndarray) -> np.ndarray | None:
+        """Per-draw, per-row log-frailty ``(len(idx), n)`` (None without a frailty)."""
+        if self.frailty is None or self.clusters is None:
+            return None
+        return self.frailty[idx][:, self.clusters]
 
 
-def trend_tests(terms: list[str], sources: list[str], varying: tuple[int, ...]) -> list[TrendTest]:
-    """One test per term, one per covariate with several columns, and a global one."""
-    tested = [k for k in range(len(terms)) if k not in varying]
-    out = [TrendTest(terms[k], "term", [k]) for k in tested]
-    for src in dict.fromkeys(sources):
-        cols = [k for k in tested if sources[k] == src]
-        if len(cols) > 1:
-            out.append(TrendTest(src, "covariate", cols))
-    if len(tested) > 1:
-        out.append(TrendTest("GLOBAL", "global", tested))
-    return out
-
-
-def _eta(log_hr: np.ndarray, X: np.ndarray, n_int: int) -> np.ndarray:
-    """Linear predictor (..., n, J) from log-HRs (..., p) or per-interval (..., J, p)."""
-    if log_hr.ndim == 3:
-        return np.einsum("sjp,np->snj", log_hr, X)
-    eta = log_hr @ X.T
-    return np.repeat(eta[..., None], n_int, axis=-1)
-
-
-def _residual_batches(
-    X: np.ndarray,
-    exposure: np.ndarray,
-    events: np.ndarray,
-    log_hr: np.ndarray,
-) -> IntervalResiduals:
-    """:func:`interval_residuals` over draws in batches (bounded memory)."""
-    n, n_int = X.shape[0], exposure.shape[-1]
-    chunk = max(1, _CELLS // max(1, n * n_int))
-    parts = []
-    for start in range(0, log_hr.shape[0], chunk):
-        sl = slice(start, start + chunk)
-        e = exposure[sl] if exposure.ndim == 3 else exposure
-        d = events[sl] if events.ndim == 3 else events
-        parts.append(interval_residuals(X, e, d, _eta(log_hr[sl], X, n_int)))
-    return IntervalResiduals(
-        R=np.concatenate([p.R for p in parts]),
-        V=np.concatenate([p.V for p in parts]),
-        d=np.concatenate([p.d for p in parts]),
-    )
+PH_STREAM = 2
+"""Second entry of the seed sequence of the replicate cohorts (the baseline draws use 1)."""
 
 
 @dataclass(frozen=True)
@@ -169,7 +125,7 @@ class PHCheck:
         ``ph_check.csv``: columns :data:`PH_COLUMNS`.
     intervals : DataFrame
         Per term and interval, the one-step log-HR and its interval (columns
-        :data:`INTERVAL_COLUMNS`): the data of the figure of a flagged term.
+        :data:`~necc_bayes.survival.ph_score.INTERVAL_COLUMNS`): the figure of a flagged term.
     transform : str
         The time transform ``g``.
     g : ndarray
@@ -226,7 +182,13 @@ class PHCheck:
 
 
 def method_text(transform: str, alpha: float, n_replicates: int) -> str:
-    """The sentence describing the check."""
+    """The sentence describing the check (``n_replicates = 0``: chi-square calibration)."""
+    if n_replicates == 0:
+        return (
+            f"efficient score statistic for a linear trend of each log-HR in g(t) = {transform} "
+            "(interval-level Schoenfeld residuals) at the posterior mean; flagged when its "
+            f"asymptotic chi-square p-value < {alpha:g} ({NOT_REPLICABLE})"
+        )
     return (
         f"efficient score statistic for a linear trend of each log-HR in g(t) = {transform} "
         f"(interval-level Schoenfeld residuals), calibrated by {n_replicates} posterior "
@@ -246,6 +208,7 @@ def ph_check_from_draws(
     event: np.ndarray,
     *,
     entry: np.ndarray | None = None,
+    structure: RowStructure | None = None,
     varying: tuple[int, ...] = (),
     transform: Transform = "km",
     alpha: float = 0.05,
@@ -257,8 +220,8 @@ def ph_check_from_draws(
 
     Parameters
     ----------
-    lam : ndarray, shape (S, J)
-        Baseline-rate draws.
+    lam : ndarray, shape (S, J) or (S, n_strata, J)
+        Baseline-rate draws (per stratum with a stratified baseline).
     log_hr : ndarray, shape (S, p) or (S, J, p)
         Log-HR draws (per interval when terms are time-varying).
     X : ndarray, shape (n, p)
@@ -271,6 +234,9 @@ def ph_check_from_draws(
         Observed data.
     entry : ndarray, shape (n,), optional
         Entry times (delayed entry): replicate rows are drawn given survival to entry.
+    structure : RowStructure, optional
+        Strata, cluster frailties, and whether rows can be replicated (see
+        :class:`RowStructure`).
     varying : tuple of int
         Columns with per-interval log-HRs in the model (not tested).
     transform : {"km", "identity", "log"}
@@ -289,31 +255,49 @@ def ph_check_from_draws(
     PHCheck
     """
     rng = np.random.default_rng([int(seed), PH_STREAM])
-    n_int = bounds.size - 1
+    rs = structure or RowStructure()
     X = np.asarray(X, dtype=float)
     idx = np.unique(np.linspace(0, lam.shape[0] - 1, min(n_replicates, lam.shape[0])).round())
     idx = idx.astype(np.int64)
     lam_s, beta_s = lam[idx], log_hr[idx]
-    g = time_transform(time, event, bounds, transform)
+    offset_s = rs.offset(idx)
+    g = time_transform(time, event, bounds, transform, entry)
     exposure, events = expand_many(np.asarray(time, float), np.asarray(event), bounds, entry)
-
-    T = simulate_event_times(lam_s, beta_s, X, bounds, rng, entry=entry)
-    C = draw_censoring_times(time, event, idx.size, rng, entry=entry)
-    rep_exposure, rep_events = expand_many(np.minimum(T, C), T <= C, bounds, entry)
-
-    obs = _residual_batches(X, exposure, events, beta_s)
-    rep = _residual_batches(X, rep_exposure, rep_events, beta_s)
+    obs = residuals_for_draws(X, exposure, events, beta_s, offset=offset_s, strata=rs.strata)
     mean_beta = log_hr.mean(axis=0)
-    at_mean = interval_residuals(X, exposure, events, _eta(mean_beta[None], X, n_int)[0])
+    all_offsets = rs.offset(np.arange(lam.shape[0]))
+    mean_offset = None if all_offsets is None else all_offsets.mean(axis=0)
+    at_mean = residuals_for_draws(
+        X,
+        exposure,
+        events,
+        mean_beta[None],
+        offset=None if mean_offset is None else mean_offset[None],
+        strata=rs.strata,
+    ).first()
+    rep = None
+    if rs.replicable:
+        lam_rep = lam_s if rs.strata is None else lam_s[:, rs.strata, :]
+        T = simulate_event_times(lam_rep, beta_s, X, bounds, rng, entry=entry, offset=offset_s)
+        C = draw_censoring_times(time, event, idx.size, rng, entry=entry)
+        rep_exposure, rep_events = expand_many(np.minimum(T, C), T <= C, bounds, entry)
+        rep = residuals_for_draws(
+            X, rep_exposure, rep_events, beta_s, offset=offset_s, strata=rs.strata
+        )
 
     rows = []
     for test in trend_tests(terms, sources, varying):
-        t_obs = efficient_score_test(obs, g, test.cols, varying_cols=varying).chisq
-        t_rep = efficient_score_test(rep, g, test.cols, varying_cols=varying).chisq
         plug = efficient_score_test(at_mean, g, test.cols, varying_cols=varying)
-        ok = np.isfinite(t_obs) & np.isfinite(t_rep)
-        ppp = float((t_rep[ok] >= t_obs[ok]).mean()) if ok.any() else np.nan
         chisq = float(plug.chisq)
+        p_chisq = float(stats.chi2.sf(chisq, plug.df)) if np.isfinite(chisq) else np.nan
+        n_ok, ppp = 0, np.nan
+        if rep is not None:
+            t_obs = efficient_score_test(obs, g, test.cols, varying_cols=varying).chisq
+            t_rep = efficient_score_test(rep, g, test.cols, varying_cols=varying).chisq
+            ok = np.isfinite(t_obs) & np.isfinite(t_rep)
+            n_ok = int(ok.sum())
+            ppp = float((t_rep[ok] >= t_obs[ok]).mean()) if n_ok else np.nan
+        p_flag = ppp if rep is not None else p_chisq
         rows.append(
             {
                 "term": test.term,
@@ -321,13 +305,13 @@ def ph_check_from_draws(
                 "statistic": f"score_trend_{transform}",
                 "df": plug.df,
                 "chisq": chisq,
-                "p_chisq": float(stats.chi2.sf(chisq, plug.df)) if np.isfinite(chisq) else np.nan,
+                "p_chisq": p_chisq,
                 "ppp": ppp,
                 "trend": float(plug.slope[0]) if plug.df == 1 else np.nan,
-                "flagged": bool(np.isfinite(ppp) and ppp < alpha),
+                "flagged": bool(np.isfinite(p_flag) and p_flag < alpha),
                 "alpha": alpha,
-                "n_replicates": int(ok.sum()),
-                "note": "",
+                "n_replicates": n_ok,
+                "note": "" if rep is not None else NOT_REPLICABLE,
             }
         )
     for k in varying:
@@ -350,54 +334,22 @@ def ph_check_from_draws(
     table = pd.DataFrame(rows, columns=PH_COLUMNS)
     return PHCheck(
         table=table,
-        intervals=_interval_table(at_mean, mean_beta, terms, bounds, varying, ci_prob),
+        intervals=interval_table(at_mean, mean_beta, terms, bounds, varying, ci_prob),
         transform=transform,
         g=g,
         alpha=alpha,
-        method=method_text(transform, alpha, int(idx.size)),
+        method=method_text(transform, alpha, int(idx.size) if rep is not None else 0),
     )
-
-
-def _interval_table(
-    res: IntervalResiduals,
-    mean_beta: np.ndarray,
-    terms: list[str],
-    bounds: np.ndarray,
-    varying: tuple[int, ...],
-    ci_prob: float,
-) -> pd.DataFrame:
-    z = stats.norm.ppf(0.5 + ci_prob / 2.0)
-    n_int = bounds.size - 1
-    constant = mean_beta if mean_beta.ndim == 1 else mean_beta.mean(axis=0)
-    frames = []
-    for k, term in enumerate(terms):
-        if k in varying:
-            continue
-        est, se = one_step_interval_log_hr(res, constant, k)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "term": term,
-                    "interval": np.arange(n_int),
-                    "interval_start": bounds[:-1],
-                    "interval_end": bounds[1:],
-                    "events": res.d.astype(int),
-                    "log_hr": est,
-                    "log_hr_low": est - z * se,
-                    "log_hr_high": est + z * se,
-                    "log_hr_constant": constant[k],
-                }
-            )
-        )
-    if not frames:
-        return pd.DataFrame(columns=INTERVAL_COLUMNS)
-    return pd.concat(frames, ignore_index=True)[INTERVAL_COLUMNS]
 
 
 def ph_check(
     result: PEMResult, *, n_replicates: int | None = None, seed: int | None = None
 ) -> PHCheck:
     """The proportional-hazards check of a fit (see the module docstring).
+
+    Stratified baselines are profiled per stratum and replicated with each stratum's rates;
+    cluster frailties enter as each draw's offsets (a check conditional on the frailties);
+    ``(start, stop]`` pieces are not replicated (their rows are flagged on ``p_chisq``).
 
     Parameters
     ----------
@@ -414,12 +366,20 @@ def ph_check(
     PHCheck
     """
     cohort, pp = result.checked.cohort, result.checked.person_period
-    if reason := _unsupported(result):
-        return not_computed(list(cohort.design.terms), reason)
     lam, beta = posterior_draws(result.idata)  # per-interval log-HRs when time-varying
     design = cohort.design
     settings = result.spec.ph_check
     varying = set(time_varying_terms(result.idata))
+    post = result.idata["posterior"]
+    frailty = None
+    if "frailty" in post:
+        frailty = post["frailty"].stack(s=("chain", "draw")).transpose("s", "cluster").to_numpy()
+    structure = RowStructure(
+        strata=None if cohort.strata is None else np.asarray(cohort.strata.codes),
+        frailty=frailty,
+        clusters=None if cohort.clusters is None else np.asarray(cohort.clusters.codes),
+        replicable=cohort.n_subjects == cohort.n,
+    )
     return ph_check_from_draws(
         lam,
         beta,
@@ -430,54 +390,11 @@ def ph_check(
         cohort.time,
         cohort.event,
         entry=pp.entry,
+        structure=structure,
         varying=tuple(k for k, t in enumerate(design.terms) if t in varying),
         transform=settings.transform,
         alpha=settings.alpha,
         n_replicates=settings.n_replicates if n_replicates is None else n_replicates,
         ci_prob=result.spec.summaries.ci_prob,
         seed=result.spec.sampler.seed if seed is None else seed,
-    )
-
-
-def _unsupported(result: PEMResult) -> str:
-    """Why the check cannot be run on this fit (empty string when it can)."""
-    spec, cohort = result.spec, result.checked.cohort
-    if spec.covariates.strata is not None:
-        return "not computed for a stratified baseline (replicates per stratum not implemented)"
-    if spec.frailty is not None:
-        return "not computed with a shared frailty (replicates given the frailties not implemented)"
-    if cohort.n_subjects < cohort.n:
-        return (
-            "not computed for (start, stop] pieces: replicate follow-up would need the "
-            "covariate path after the observed one"
-        )
-    return ""
-
-
-def not_computed(terms: list[str], reason: str) -> PHCheck:
-    """A check that was not run: one row per term, never flagged, the reason in ``note``."""
-    table = pd.DataFrame(
-        {
-            "term": terms,
-            "scope": "term",
-            "statistic": "not computed",
-            "df": np.nan,
-            "chisq": np.nan,
-            "p_chisq": np.nan,
-            "ppp": np.nan,
-            "trend": np.nan,
-            "flagged": False,
-            "alpha": np.nan,
-            "n_replicates": 0,
-            "note": reason,
-        },
-        columns=PH_COLUMNS,
-    )
-    return PHCheck(
-        table=table,
-        intervals=pd.DataFrame(columns=INTERVAL_COLUMNS),
-        transform="none",
-        g=np.empty(0),
-        alpha=float("nan"),
-        method=f"proportional-hazards check {reason}",
     )

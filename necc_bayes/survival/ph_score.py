@@ -27,11 +27,15 @@ statistic follow from these blocks. With cuts at every event time this is the sc
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
+import pandas as pd
+from scipy import stats
 
 from necc_bayes.data.reference import km_on_grid
 from necc_bayes.spec.model import PHTransform as Transform
+from necc_bayes.survival.intervals import time_in_intervals
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,14 @@ class IntervalResiduals:
     R: np.ndarray
     V: np.ndarray
     d: np.ndarray
+
+    def first(self) -> IntervalResiduals:
+        """The residuals of the first draw (drop the leading axis)."""
+        return IntervalResiduals(R=self.R[0], V=self.V[0], d=self.d[0])
+
+    def __add__(self, other: IntervalResiduals) -> IntervalResiduals:
+        """Sum over independent parts (strata): scores and informations add."""
+        return IntervalResiduals(R=self.R + other.R, V=self.V + other.V, d=self.d + other.d)
 
 
 def interval_residuals(
@@ -91,6 +103,89 @@ def interval_residuals(
     ev = np.ascontiguousarray(np.swapaxes(events, -1, -2))
     observed = (ev.reshape(-1, n) @ X).reshape(*ev.shape[:-1], p)
     return IntervalResiduals(R=observed - d[..., None] * mean, V=d[..., None, None] * cov, d=d)
+
+
+def expand_many(
+    time: np.ndarray, event: np.ndarray, bounds: np.ndarray, entry: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exposure and event matrices of many cohorts at once, shape ``(..., n, J)``.
+
+    Row ``i`` is at risk on ``(entry_i, time_i]`` (``entry`` broadcast against ``time``).
+    """
+    exposure = time_in_intervals(time, bounds, entry)
+    which = np.searchsorted(bounds[1:-1], time, side="left")
+    n_int = bounds.size - 1
+    events = (np.arange(n_int) == which[..., None]) & np.asarray(event, bool)[..., None]
+    return exposure, events.astype(float)
+
+
+def linear_predictor(
+    log_hr: np.ndarray, X: np.ndarray, n_int: int, offset: np.ndarray | None = None
+) -> np.ndarray:
+    """``eta`` of shape ``(S, n, J)`` from log-HRs ``(S, p)`` or per interval ``(S, J, p)``.
+
+    ``offset`` ``(S, n)`` (a row's log-frailty per draw) is added in every interval.
+    """
+    if log_hr.ndim == 3:
+        eta = np.einsum("sjp,np->snj", log_hr, X)
+    else:
+        eta = np.repeat((log_hr @ X.T)[..., None], n_int, axis=-1)
+    return eta if offset is None else eta + offset[..., None]
+
+
+_CELLS = 4_000_000  # (draws x rows x intervals) floats per batch
+
+
+def residuals_for_draws(
+    X: np.ndarray,
+    exposure: np.ndarray,
+    events: np.ndarray,
+    log_hr: np.ndarray,
+    *,
+    offset: np.ndarray | None = None,
+    strata: np.ndarray | None = None,
+) -> IntervalResiduals:
+    """:func:`interval_residuals` for every draw, in batches (bounded memory).
+
+    Parameters
+    ----------
+    X : ndarray, shape (n, p)
+        Covariates.
+    exposure, events : ndarray, shape (n, J) or (S, n, J)
+        Observed data (shared by every draw) or one replicate cohort per draw.
+    log_hr : ndarray, shape (S, p) or (S, J, p)
+        Log-HR draws.
+    offset : ndarray, shape (S, n), optional
+        Per-draw offsets of the linear predictor (cluster log-frailties).
+    strata : ndarray of int, shape (n,), optional
+        Stratum of each row: the baseline is profiled per stratum and interval, so the
+        residuals are computed within each stratum and summed.
+
+    Returns
+    -------
+    IntervalResiduals
+        Leading axis: the draws.
+    """
+    n, n_int = X.shape[0], exposure.shape[-1]
+    chunk = max(1, _CELLS // max(1, n * n_int))
+    groups = [slice(None)] if strata is None else [strata == s for s in np.unique(strata)]
+    parts = []
+    for start in range(0, log_hr.shape[0], chunk):
+        sl = slice(start, start + chunk)
+        e = exposure[sl] if exposure.ndim == 3 else exposure
+        d = events[sl] if events.ndim == 3 else events
+        eta = linear_predictor(log_hr[sl], X, n_int, None if offset is None else offset[sl])
+        total: IntervalResiduals | None = None
+        for rows in groups:
+            part = interval_residuals(X[rows], e[..., rows, :], d[..., rows, :], eta[:, rows, :])
+            total = part if total is None else total + part
+        assert total is not None
+        parts.append(total)
+    return IntervalResiduals(
+        R=np.concatenate([p.R for p in parts]),
+        V=np.concatenate([p.V for p in parts]),
+        d=np.concatenate([p.d for p in parts]),
+    )
 
 
 def functionals(n_terms: int, weights: list[tuple[int, np.ndarray]]) -> np.ndarray:
@@ -205,13 +300,18 @@ def one_step_interval_log_hr(
 
 
 def time_transform(
-    time: np.ndarray, event: np.ndarray, bounds: np.ndarray, kind: Transform = "km"
+    time: np.ndarray,
+    event: np.ndarray,
+    bounds: np.ndarray,
+    kind: Transform = "km",
+    entry: np.ndarray | None = None,
 ) -> np.ndarray:
     """The time transform ``g_j`` per interval.
 
-    ``G(t)`` is ``1 - KM(t-)`` (``"km"``), ``t`` (``"identity"``) or ``log t`` (``"log"``);
-    ``g_j`` is its mean over the observed event times in interval ``j`` (``G`` at the interval's
-    start when it holds no events: replicate cohorts may have events there).
+    ``G(t)`` is ``1 - KM(t-)`` (``"km"``; left-truncated KM with entry times), ``t``
+    (``"identity"``) or ``log t`` (``"log"``); ``g_j`` is its mean over the observed event times
+    in interval ``j`` (``G`` at the interval's start when it holds no events: replicate cohorts
+    may have events there).
 
     Parameters
     ----------
@@ -221,6 +321,8 @@ def time_transform(
         ``[0, c_1, ..., c_k, inf]``.
     kind : {"km", "identity", "log"}
         The transform.
+    entry : ndarray, shape (n,), optional
+        Entry times (delayed entry, ``(start, stop]`` rows).
 
     Returns
     -------
@@ -234,7 +336,7 @@ def time_transform(
     def G(t: np.ndarray) -> np.ndarray:
         if kind == "km":
             left = np.nextafter(t, -np.inf)  # KM just before t
-            return 1.0 - km_on_grid(time, event, np.maximum(left, 0.0))
+            return 1.0 - km_on_grid(time, event, np.maximum(left, 0.0), entry)
         if kind == "identity":
             return t
         if kind == "log":
@@ -249,3 +351,75 @@ def time_transform(
         sel = which == j
         out[j] = g_events[sel].mean() if sel.any() else g_start[j]
     return out
+
+
+INTERVAL_COLUMNS = [
+    "term",
+    "interval",
+    "interval_start",
+    "interval_end",
+    "events",
+    "log_hr",
+    "log_hr_low",
+    "log_hr_high",
+    "log_hr_constant",
+]
+
+
+@dataclass(frozen=True)
+class TrendTest:
+    """One row of the check: the columns tested jointly."""
+
+    term: str
+    scope: Literal["term", "covariate", "global"]
+    cols: list[int]
+
+
+def trend_tests(terms: list[str], sources: list[str], varying: tuple[int, ...]) -> list[TrendTest]:
+    """One test per term, one per covariate with several columns, and a global one."""
+    tested = [k for k in range(len(terms)) if k not in varying]
+    out = [TrendTest(terms[k], "term", [k]) for k in tested]
+    for src in dict.fromkeys(sources):
+        cols = [k for k in tested if sources[k] == src]
+        if len(cols) > 1:
+            out.append(TrendTest(src, "covariate", cols))
+    if len(tested) > 1:
+        out.append(TrendTest("GLOBAL", "global", tested))
+    return out
+
+
+def interval_table(
+    res: IntervalResiduals,
+    mean_beta: np.ndarray,
+    terms: list[str],
+    bounds: np.ndarray,
+    varying: tuple[int, ...],
+    ci_prob: float,
+) -> pd.DataFrame:
+    """Per term and interval: the one-step log-HR, its normal interval and the constant one."""
+    z = stats.norm.ppf(0.5 + ci_prob / 2.0)
+    n_int = bounds.size - 1
+    constant = mean_beta if mean_beta.ndim == 1 else mean_beta.mean(axis=0)
+    frames = []
+    for k, term in enumerate(terms):
+        if k in varying:
+            continue
+        est, se = one_step_interval_log_hr(res, constant, k)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "term": term,
+                    "interval": np.arange(n_int),
+                    "interval_start": bounds[:-1],
+                    "interval_end": bounds[1:],
+                    "events": res.d.astype(int),
+                    "log_hr": est,
+                    "log_hr_low": est - z * se,
+                    "log_hr_high": est + z * se,
+                    "log_hr_constant": constant[k],
+                }
+            )
+        )
+    if not frames:
+        return pd.DataFrame(columns=INTERVAL_COLUMNS)
+    return pd.concat(frames, ignore_index=True)[INTERVAL_COLUMNS]

@@ -46,8 +46,8 @@ from necc_bayes.spec.settings import SamplerSettings
 from necc_bayes.survival.intervals import expand, resolve_cuts
 from necc_bayes.survival.model import PEMInputs, PEMPriors
 from necc_bayes.survival.ph_check import ph_check_from_draws
-from necc_bayes.survival.ppc import simulate_event_times
 from necc_bayes.survival.refit import RefitModel
+from necc_bayes.survival.replicates import simulate_event_times
 from necc_bayes.survival.time_varying import log_hr_by_interval, resolve_time_varying_sd
 
 TERMS = ["trt", "z"]

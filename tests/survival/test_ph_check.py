@@ -21,17 +21,15 @@ import pytest
 
 from necc_bayes.survival.intervals import expand, resolve_cuts
 from necc_bayes.survival.likelihood import draw_baseline, sufficient_stats
-from necc_bayes.survival.ph_check import (
-    PH_COLUMNS,
-    expand_many,
-    ph_check_from_draws,
-    trend_tests,
-)
+from necc_bayes.survival.ph_check import PH_COLUMNS, RowStructure, ph_check_from_draws
 from necc_bayes.survival.ph_score import (
     efficient_score_test,
+    expand_many,
     interval_residuals,
     one_step_interval_log_hr,
+    residuals_for_draws,
     time_transform,
+    trend_tests,
 )
 
 
@@ -285,3 +283,138 @@ def test_event_times_with_per_interval_log_hr():
         return 1 - np.exp(-H)
 
     assert stats.kstest(T, cdf).pvalue > 0.01
+
+
+def _poisson_loglik_strata(params, X, E, D, g, col, strata, n_strata):
+    n_int = E.shape[1]
+    alpha = params[: n_strata * n_int].reshape(n_strata, n_int)
+    beta, theta = params[n_strata * n_int : -1], params[-1]
+    eta = alpha[strata] + (X @ beta)[:, None] + theta * g[None, :] * X[:, [col]]
+    mu = E * np.exp(eta)
+    pos = E > 0
+    return float((D[pos] * eta[pos] - mu[pos]).sum())
+
+
+def test_stratified_statistic_profiles_a_baseline_per_stratum():
+    """Finite-difference Poisson score test with one log-rate per stratum and interval."""
+    rng = np.random.default_rng(14)
+    X, t, ev = _cohort(rng, n=80)
+    strata = rng.integers(0, 2, 80)
+    pp = expand(t, ev, np.array([3.0, 8.0]))
+    E, D = pp.exposure, pp.event_matrix.astype(float)
+    beta = np.array([0.3, -0.4])
+    g = np.array([0.1, 0.5, 0.9])
+    w = np.exp(X @ beta)[:, None] * E
+    alpha = np.log(
+        np.stack([D[strata == s].sum(0) / w[strata == s].sum(0) for s in (0, 1)])
+    )  # profiled per stratum
+    x0 = np.concatenate([alpha.ravel(), beta, [0.0]])
+    f = lambda p: _poisson_loglik_strata(p, X, E, D, g, 1, strata, 2)  # noqa: E731
+    U, info = _numeric_score_info(f, x0)
+    expected = U @ np.linalg.solve(info, U) - U[:-1] @ np.linalg.solve(info[:-1, :-1], U[:-1])
+    res = residuals_for_draws(X, E, D, beta[None], strata=strata).first()
+    assert float(efficient_score_test(res, g, [1]).chisq) == pytest.approx(expected, rel=1e-5)
+    eta = np.repeat((X @ beta)[:, None], 3, axis=1)
+    parts = [
+        interval_residuals(X[strata == k], E[strata == k], D[strata == k], eta[strata == k])
+        for k in (0, 1)
+    ]
+    np.testing.assert_allclose(res.R, parts[0].R + parts[1].R)
+    np.testing.assert_allclose(res.V, parts[0].V + parts[1].V)
+
+
+def _stratified_cohort(rng, n=500):
+    """Two strata with non-proportional baselines (rates 0.3 then 0.02 vs 0.05 throughout)."""
+    s = rng.integers(0, 2, n)
+    z = rng.normal(size=n)
+    X = z[:, None]
+    bounds = np.array([0.0, 3.0, np.inf])
+    lam = np.where(s[:, None] == 1, [0.3, 0.02], [0.05, 0.05])[None]  # (1, n, J)
+    from necc_bayes.survival.replicates import simulate_event_times
+
+    T = simulate_event_times(lam, np.array([[-0.5]]), X, bounds, rng)[0]
+    C = rng.uniform(2, 30, n)
+    return s, X, np.minimum(T, C), (T <= C).astype(int)
+
+
+def _stratified_check(seed: int) -> tuple[bool, float]:
+    rng = np.random.default_rng(seed)
+    s, X, t, ev = _stratified_cohort(rng)
+    cuts = np.array([1.0, 3.0, 6.0, 12.0])  # the stratum-1 hazard changes at 3
+    pp = expand(t, ev, cuts)
+    X = X - X.mean(0)
+    draws = rng.normal(-0.5, 0.03, size=(200, 1))
+    lam = np.stack(
+        [
+            draw_baseline(
+                draws,
+                0.01,
+                0.01,
+                sufficient_stats(X[s == k], expand(t[s == k], ev[s == k], cuts)),
+                rng,
+            )
+            for k in (0, 1)
+        ],
+        axis=1,
+    )  # (S, strata, J)
+    chk = ph_check_from_draws(
+        lam,
+        draws,
+        X,
+        ["z"],
+        ["z"],
+        pp.bounds,
+        t,
+        ev,
+        structure=RowStructure(strata=s),
+        n_replicates=200,
+        seed=2,
+    )
+    # the same data with the stratum as a covariate: its hazard ratio goes from 6 to 0.4
+    Xs = np.column_stack([s, X[:, 0]]).astype(float)
+    Xs -= Xs.mean(0)
+    d2 = np.column_stack([rng.normal(0.0, 0.05, 200), draws[:, 0]])
+    lam2 = draw_baseline(d2, 0.01, 0.01, sufficient_stats(Xs, pp), rng)
+    chk2 = ph_check_from_draws(
+        lam2, d2, Xs, ["s", "z"], ["s", "z"], pp.bounds, t, ev, n_replicates=200, seed=2
+    )
+    return bool(chk.table["flagged"].any()), float(chk2.table.set_index("term").loc["s", "p_chisq"])
+
+
+def test_stratified_baseline_is_not_flagged_but_the_stratum_as_a_covariate_is():
+    """Five cohorts, proportional hazards within strata whose baselines cross.
+
+    Stratified, the check flags ``z`` in at most one of five (size 0.05: P(>= 2) = 0.02); with
+    the stratum as a covariate its trend is enormous every time.
+    """
+    results = [_stratified_check(seed) for seed in range(20, 25)]
+    assert sum(flag for flag, _ in results) <= 1, results
+    assert all(p < 1e-6 for _, p in results), results
+
+
+def test_frailty_offsets_enter_the_check_and_pieces_fall_back_to_chi_square():
+    rng = np.random.default_rng(16)
+    X, t, ev = _cohort(rng, n=300)
+    clusters = np.repeat(np.arange(30), 10)
+    cuts = resolve_cuts("quantile", t, ev, n=4)
+    lam, draws, pp = _concentrated_posterior(X, t, ev, cuts, np.array([0.5, -0.6]), rng)
+    frailty = rng.normal(0, 0.3, size=(draws.shape[0], 30))
+    args = (lam, draws, X, ["trt", "z"], ["trt", "z"], pp.bounds, t, ev)
+    plain = ph_check_from_draws(*args, n_replicates=100, seed=4).table
+    with_frailty = ph_check_from_draws(
+        *args,
+        structure=RowStructure(frailty=frailty, clusters=clusters),
+        n_replicates=100,
+        seed=4,
+    ).table
+    assert not np.allclose(plain["chisq"], with_frailty["chisq"])  # the offsets are used
+    assert with_frailty["ppp"].between(0, 1).all()
+    pieces = ph_check_from_draws(
+        *args, structure=RowStructure(replicable=False), n_replicates=100, seed=4
+    )
+    table = pieces.table
+    assert table["ppp"].isna().all() and (table["n_replicates"] == 0).all()
+    np.testing.assert_allclose(table["chisq"], plain["chisq"])  # same statistic
+    assert (table["flagged"] == (table["p_chisq"] < 0.05)).all()
+    assert table["note"].str.contains("flagged on p_chisq").all()
+    assert "chi-square p-value" in pieces.method

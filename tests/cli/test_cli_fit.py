@@ -15,6 +15,7 @@ import xarray as xr
 
 from necc_bayes.cli.main import main
 from necc_bayes.data.bundled import bundled_path
+from necc_bayes.survival.save import FIT_FILES
 
 BAD = Path(__file__).resolve().parents[1] / "bad_inputs"
 COHORT = bundled_path("data/synthetic/necc_synthetic_cohort.csv")
@@ -73,7 +74,7 @@ def test_fit_writes_design_files_and_is_reproducible(tmp_path):
         "survival_summary.csv",
         "ph_check.csv",
     }
-    assert expected <= {p.name for p in a.iterdir()}
+    assert expected == {p.name for p in a.iterdir()} == set(FIT_FILES)  # nothing more, or less
     hr = pd.read_csv(a / "hazard_ratios.csv")
     assert list(hr.columns[:11]) == [
         "term",

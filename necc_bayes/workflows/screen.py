@@ -18,9 +18,8 @@ with ``data.missing = "drop"``.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,17 +28,16 @@ import pandas as pd
 
 from necc_bayes.data.load import read_csv, validate
 from necc_bayes.errors import InputError
-from necc_bayes.inference.diagnostics import check_convergence
 from necc_bayes.spec.io import load_spec
 from necc_bayes.spec.model import ModelSpec
 from necc_bayes.spec.priors import NormalPrior, resolve_baseline
-from necc_bayes.spec.settings import SamplerSettings, Thresholds
-from necc_bayes.survival.hazard_ratios import HR_COLUMNS, hazard_ratio_table
+from necc_bayes.spec.settings import SamplerSettings
+from necc_bayes.survival.hazard_ratios import HR_COLUMNS
 from necc_bayes.survival.inputs import check_inputs
 from necc_bayes.survival.intervals import expand
 from necc_bayes.survival.model import PEMInputs, PEMPriors
-from necc_bayes.survival.refit import process_cache
-from necc_bayes.workflows.executor import RunStats, run_with_progress
+from necc_bayes.workflows.executor import RunStats
+from necc_bayes.workflows.refits import RefitSummary, RefitTask, run_refits
 
 SCREEN_PRIOR = NormalPrior(mu=0.0, sigma=1.5)
 
@@ -56,40 +54,29 @@ SCREEN_COLUMNS = [
 ]
 
 
-@dataclass(frozen=True)
-class ScreenTask:
-    """One covariate's refit (picklable)."""
+@dataclass(frozen=True, kw_only=True)
+class ScreenTask(RefitTask):
+    """One covariate's refit (picklable): a :class:`RefitTask` with the covariate's counts."""
 
     term: str
-    inputs: PEMInputs
-    priors: PEMPriors
-    seed: int
-    sampler: SamplerSettings
-    thresholds: Thresholds = field(default_factory=Thresholds)
-    ci_prob: float = 0.95
     n_dropped: int = 0
     raw: np.ndarray | None = None  # the covariate as recorded (for the exposed-cell counts)
 
-
-def fit_screen_term(task: ScreenTask) -> pd.DataFrame:
-    """Refit the screen model for one covariate; one row with :data:`SCREEN_COLUMNS`."""
-    idata = process_cache().sample(task.inputs, task.priors, seed=task.seed, settings=task.sampler)
-    hr = hazard_ratio_table(idata, ci_prob=task.ci_prob)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        diag = check_convergence(idata, thresholds=task.thresholds, warn=False)
-    event = task.inputs.pp.event
-    raw = task.raw if task.raw is not None else np.full(event.size, np.nan)
-    binary = bool(np.isin(raw, [0.0, 1.0]).all())
-    hr["n_used"] = event.size
-    hr["n_dropped"] = task.n_dropped
-    hr["n_events"] = int(event.sum())
-    hr["n_exposed"] = int((raw == 1).sum()) if binary else pd.NA
-    hr["events_exposed"] = int(event[raw == 1].sum()) if binary else pd.NA
-    hr["n_divergent"] = diag.n_divergent
-    hr["diagnostics_passed"] = diag.passed
-    hr["note"] = ""
-    return hr[SCREEN_COLUMNS]
+    def rows(self, summary: RefitSummary) -> pd.DataFrame:
+        """One row with :data:`SCREEN_COLUMNS`."""
+        hr, diag = summary.hazard_ratios, summary.diagnostics
+        event = self.inputs.pp.event
+        raw = self.raw if self.raw is not None else np.full(event.size, np.nan)
+        binary = bool(np.isin(raw, [0.0, 1.0]).all())
+        hr["n_used"] = event.size
+        hr["n_dropped"] = self.n_dropped
+        hr["n_events"] = int(event.sum())
+        hr["n_exposed"] = int((raw == 1).sum()) if binary else pd.NA
+        hr["events_exposed"] = int(event[raw == 1].sum()) if binary else pd.NA
+        hr["n_divergent"] = diag.n_divergent
+        hr["diagnostics_passed"] = diag.passed
+        hr["note"] = ""
+        return hr[SCREEN_COLUMNS]
 
 
 def _screen_spec(base: ModelSpec, term: str) -> ModelSpec:
@@ -196,8 +183,7 @@ def univariate_screen(
         ``note`` (why a covariate could not be fitted; its numbers are then empty).
     """
     tasks, skipped = screen_tasks(spec, data, covariates, prior=prior, sampler=sampler)
-    frames = run_with_progress(
-        fit_screen_term,
+    frames = run_refits(
         tasks,
         "univariate screen",
         quiet=quiet,

@@ -17,25 +17,52 @@ import xarray as xr
 from necc_bayes.cli.main import main
 from necc_bayes.data.bundled import bundled_path
 from necc_bayes.studies.necc import published
+from necc_bayes.survival.save import FIT_FILES
 
 pytestmark = pytest.mark.slow
 
 EXPECTED_FILES = {
-    "report.html",
-    "reproduce.json",
-    "table3_comparison.csv",
+    "count_model_comparison.csv",
+    "diagnostics_summary.csv",
+    "evidence_comparison.csv",
+    "evidence_orr.csv",
+    "evidence_priors.csv",
+    "evidence_robust_weight.csv",
+    "fragility.csv",
+    "hazard_ratios_by_interval.csv",
+    "orr.json",
+    "orr_oc.csv",
+    "orr_priors.csv",
+    "ph_check.csv",
+    "ph_loo.csv",
     "prs_by_abdominal.csv",
     "prs_by_sites.csv",
-    "fragility.csv",
+    "report.html",
+    "reproduce.json",
     "screen.csv",
-    "site_count_correlation.csv",
-    "orr.json",
-    "orr_priors.csv",
-    "orr_oc.csv",
     "sensitivity.csv",
-    "diagnostics_summary.csv",
-    "ph_check.csv",
+    "sensitivity_case_deletion.csv",
+    "sensitivity_flags.csv",
+    "sensitivity_pareto_k.csv",
+    "sensitivity_partition_prior.csv",
+    "sensitivity_psense.csv",
+    "site_count_correlation.csv",
+    "table3_comparison.csv",
 }
+"""Every file directly in ``reproduce``'s output, beside the folders ``fits/`` and ``figures/``."""
+FIGURES = {"evidence_priors.png", "orr_operating_characteristics.png", "sensitivity.png"}
+FITS = {
+    "prs_by_abdominal",
+    "prs_by_sites",
+    "prs_count_ordinal",
+    "prs_final",
+    "prs_final_informed",
+    "prs_final_robust",
+    "prs_multivariable",
+    "prs_multivariable_time_varying",
+    "prs_sites_hierarchical",
+}
+TIME_VARYING = {"prs_multivariable_time_varying"}
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +74,14 @@ def run(tmp_path_factory):
 
 
 def test_every_listed_file_is_written(run):
-    assert EXPECTED_FILES <= {p.name for p in run.iterdir()}
+    # the exact list: a step that writes a new file adds it here (one writer: run_reproduce,
+    # which the CLI and nb.reproduce both call); each fit holds exactly what `fit` writes
+    assert {p.name for p in run.iterdir()} == EXPECTED_FILES | {"figures", "fits"}
+    assert {p.name for p in (run / "figures").iterdir()} == FIGURES
+    assert {p.name for p in (run / "fits").iterdir()} == FITS
+    for model in FITS:
+        extra = {"hazard_ratios_by_interval.csv"} if model in TIME_VARYING else set()
+        assert {p.name for p in (run / "fits" / model).iterdir()} == set(FIT_FILES) | extra
     for model in ("prs_final", "prs_multivariable", "prs_sites_hierarchical"):
         assert (run / "fits" / model / "posterior.nc").exists()
         assert (run / "fits" / model / "report.html").exists()

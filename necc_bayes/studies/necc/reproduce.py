@@ -179,6 +179,7 @@ def step_sensitivity(ctx: Context) -> None:
         "psense": report.psense,
         "pareto_k": report.pareto_k,
         "case_deletion": report.case_deletion,
+        "partition_prior": report.partition_prior,
     }
     for name, table in tables.items():
         key = name if name == "sensitivity" else f"sensitivity_{name}"

@@ -31,14 +31,12 @@ settings and not others, or P(HR > 1) falls in different bands (> 0.95, 0.05–0
 from __future__ import annotations
 
 import time
-import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from necc_bayes.inference.diagnostics import check_convergence
 from necc_bayes.spec.priors import (
     CoefficientPrior,
     GammaBaseline,
@@ -49,18 +47,17 @@ from necc_bayes.spec.priors import (
 )
 from necc_bayes.spec.settings import SamplerSettings, Thresholds
 from necc_bayes.survival.fit import PEMResult, crude_rate, model_inputs, model_priors
-from necc_bayes.survival.hazard_ratios import hazard_ratio_table
 from necc_bayes.survival.influence import case_deletion_changes, drop_subjects, pareto_k_table
 from necc_bayes.survival.intervals import event_time_cuts, expand, quantile_cuts
 from necc_bayes.survival.model import PEMInputs, PEMPriors
-from necc_bayes.survival.refit import process_cache
-from necc_bayes.workflows.executor import RunStats, run_with_progress
+from necc_bayes.workflows.executor import RunStats
+from necc_bayes.workflows.refits import RefitSummary, RefitTask, run_refits
 from necc_bayes.workflows.sensitivity.flags import flag_conclusions, power_scaling
 from necc_bayes.workflows.sensitivity.partition_prior import partition_priors
 from necc_bayes.workflows.sensitivity.result import SensitivityReport
 
 if TYPE_CHECKING:
-    import xarray as xr
+    pass
 
 DEFAULT_SCALES = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
 DEFAULT_ROBUST_WEIGHTS = (0.0, 0.1, 0.2, 0.5, 0.8)
@@ -87,41 +84,23 @@ SENSITIVITY_COLUMNS = [
 ]
 
 
-@dataclass(frozen=True)
-class Setting:
-    """One refit of a sweep (picklable: it travels to worker processes)."""
+@dataclass(frozen=True, kw_only=True)
+class Setting(RefitTask):
+    """One refit of a sweep (picklable): a :class:`RefitTask` with its sweep and name."""
 
     sweep: str
     name: str
-    inputs: PEMInputs
-    priors: PEMPriors
-    seed: int
-    sampler: SamplerSettings
-    thresholds: Thresholds = field(default_factory=Thresholds)
-    ci_prob: float = 0.95
 
-
-def fit_setting(setting: Setting) -> pd.DataFrame:
-    """Refit one setting with this process's compiled model; one summary row per term."""
-    idata = process_cache().sample(
-        setting.inputs, setting.priors, seed=setting.seed, settings=setting.sampler
-    )
-    return summarise(idata, setting)
-
-
-def summarise(idata: xr.DataTree, setting: Setting) -> pd.DataFrame:
-    """Hazard-ratio summary of one refit with its convergence verdict (columns as the CSV)."""
-    hr = hazard_ratio_table(idata, ci_prob=setting.ci_prob)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        diag = check_convergence(idata, thresholds=setting.thresholds, warn=False)
-    hr.insert(0, "setting", setting.name)
-    hr.insert(0, "sweep", setting.sweep)
-    hr["n_divergent"] = diag.n_divergent
-    hr["diagnostics_passed"] = diag.passed
-    hr["n_intervals"] = setting.inputs.pp.n_intervals
-    hr["n_subjects"] = setting.inputs.X.shape[0]
-    return hr[SENSITIVITY_COLUMNS]
+    def rows(self, summary: RefitSummary) -> pd.DataFrame:
+        """Hazard-ratio summary with the convergence verdict (columns as the CSV)."""
+        hr, diag = summary.hazard_ratios, summary.diagnostics
+        hr.insert(0, "setting", self.name)
+        hr.insert(0, "sweep", self.sweep)
+        hr["n_divergent"] = diag.n_divergent
+        hr["diagnostics_passed"] = diag.passed
+        hr["n_intervals"] = self.inputs.pp.n_intervals
+        hr["n_subjects"] = self.inputs.X.shape[0]
+        return hr[SENSITIVITY_COLUMNS]
 
 
 # --------------------------------------------------------------------------- settings
@@ -274,8 +253,7 @@ def run_settings(
     stats: RunStats | None = None,
 ) -> pd.DataFrame:
     """Refit every setting (compile once per structure per worker); rows as the CSV."""
-    frames = run_with_progress(
-        fit_setting,
+    frames = run_refits(
         settings,
         "sensitivity refits",
         quiet=quiet,

@@ -23,7 +23,8 @@ class Design:
     source : list of str
         The data column each term comes from.
     means : ndarray, shape (p,)
-        Column means of ``X``.
+        Column means of ``X`` (of the observed values, when ``data.missing = "model"`` leaves
+        missing values as NaN).
     center : bool
         Whether the model uses ``X - means`` (baseline refers to the covariate means).
     """
@@ -42,7 +43,14 @@ class Design:
     @property
     def binary(self) -> list[bool]:
         """Whether each term only takes the values 0 and 1."""
-        return [bool(np.isin(np.unique(col), [0.0, 1.0]).all()) for col in self.X.T]
+        return [
+            bool(np.isin(np.unique(col[~np.isnan(col)]), [0.0, 1.0]).all()) for col in self.X.T
+        ]
+
+    @property
+    def incomplete(self) -> list[str]:
+        """Terms with missing values (NaN; only under ``data.missing = "model"``)."""
+        return [t for t, col in zip(self.terms, self.X.T, strict=True) if np.isnan(col).any()]
 
 
 def categorical_levels(values: pd.Series, reference: str, declared: list[str] | None) -> list[str]:
@@ -92,8 +100,15 @@ def build_design(frame: pd.DataFrame, spec: ModelSpec) -> Design:
             source.append(term)
     X = np.column_stack(cols) if cols else np.zeros((len(frame), 0))
     return Design(
-        X=X, terms=terms, source=source, means=X.mean(axis=0), center=spec.covariates.center
+        X=X, terms=terms, source=source, means=_column_means(X), center=spec.covariates.center
     )
+
+
+def _column_means(X: np.ndarray) -> np.ndarray:
+    """Column means over the observed (non-NaN) values; plain means when nothing is missing."""
+    if X.size and np.isnan(X).any():
+        return np.nanmean(X, axis=0)
+    return X.mean(axis=0)
 
 
 def collinear_sets(X: np.ndarray, terms: list[str], tol: float = 1e-8) -> list[list[str]]:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from necc_bayes.data.design import Design, build_design, categorical_levels, collinear_sets
+from necc_bayes.data.incomplete import incomplete_problems
 from necc_bayes.data.structure import (
     Grouping,
     check_entry,
@@ -252,18 +253,23 @@ def _check_structure(frame: pd.DataFrame, spec: ModelSpec, problems: list[Proble
 def _check_design(frame: pd.DataFrame, spec: ModelSpec, problems: list[Problem]) -> None:
     design = build_design(frame, spec)
     keep = []
+    observed = ~np.isnan(design.X)
     for k, term in enumerate(design.terms):
-        if np.unique(design.X[:, k]).size < 2:
+        values = design.X[observed[:, k], k]
+        if np.unique(values).size < 2:
+            shown = f"{values[0]:g}" if values.size else "nothing (all missing)"
             problems.append(
                 Problem(
                     "constant",
-                    f"takes the single value {design.X[0, k]:g} in all {len(frame)} rows used",
+                    f"takes the single value {shown} in all {values.size} rows observed",
                     column=term,
                 )
             )
         else:
             keep.append(k)
-    for group in collinear_sets(design.X[:, keep], [design.terms[k] for k in keep]):
+    complete = observed.all(axis=1)  # collinearity among the rows with every value observed
+    X_complete = design.X[complete][:, keep]
+    for group in collinear_sets(X_complete, [design.terms[k] for k in keep]):
         problems.append(
             Problem(
                 "collinear",
@@ -311,7 +317,9 @@ def validate(frame: pd.DataFrame, spec: ModelSpec, source: str) -> Cohort:
     na = data.isna()
     dropped: tuple[int, ...] = ()
     if na.any().any():
-        if spec.data.missing == "drop":
+        if spec.data.missing == "model":
+            problems += incomplete_problems(data, spec)
+        elif spec.data.missing == "drop":
             dropped = _rows(na.any(axis=1))
             data = data.loc[~na.any(axis=1)].reset_index(drop=True)
         else:

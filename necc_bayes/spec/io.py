@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from necc_bayes.errors import Problem, SpecError
 from necc_bayes.spec.cohort import FrailtySection, cohort_conventions, comment_lines
+from necc_bayes.spec.imputation import ImputationSection
 from necc_bayes.spec.model import (
     CROSS_MARK,
     CovariateSection,
@@ -46,6 +47,7 @@ _FIELDS_BY_SECTION = {
     "diagnostics": list(Thresholds.model_fields),
     "frailty": list(FrailtySection.model_fields),
     "ph_check": list(PHCheckSection.model_fields),
+    "imputation": list(ImputationSection.model_fields),
 }
 
 _UNION_MEMBER = re.compile(r"^(function-\w+|constrained-\w+|literal\[.*\]|float|int|str|bool)$")

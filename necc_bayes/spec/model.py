@@ -24,6 +24,7 @@ from pydantic import (
 
 from necc_bayes.errors import Problem
 from necc_bayes.spec.cohort import FrailtySection, role_problems
+from necc_bayes.spec.imputation import ImputationSection, imputation_problems
 from necc_bayes.spec.priors import (
     DEFAULT_BASELINE,
     DEFAULT_LOG_HR,
@@ -52,7 +53,7 @@ class DataSection(_Section):
     event: str
     id: str | None = None
     entry: str | None = None
-    missing: Literal["error", "drop"] = "error"
+    missing: Literal["error", "drop", "model"] = "error"
 
 
 class CategoricalSection(_Section):
@@ -188,6 +189,7 @@ class ModelSpec(_Section):
     summaries: SummarySection = Field(default_factory=SummarySection)
     diagnostics: Thresholds = Field(default_factory=Thresholds)
     frailty: FrailtySection | None = None
+    imputation: ImputationSection | None = None
     ph_check: PHCheckSection = Field(default_factory=PHCheckSection)
 
     @model_validator(mode="after")
@@ -243,6 +245,7 @@ def _cross_problems(spec: ModelSpec) -> list[str]:
             )
     if len(set(varying)) != len(varying):
         out.append(f"covariates.time_varying lists {varying} with repeats")
+    out += imputation_problems(spec.imputation, spec.data.missing, list(terms))
     return out
 
 

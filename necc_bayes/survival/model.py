@@ -59,6 +59,7 @@ from necc_bayes.spec.priors import (
     RandomWalkBaseline,
     SDPrior,
 )
+from necc_bayes.survival.imputation import Imputation, imputation_loglik
 from necc_bayes.survival.intervals import PersonPeriod, default_n_intervals
 from necc_bayes.survival.likelihood import SufficientStats, sufficient_stats
 
@@ -104,6 +105,7 @@ class PEMInputs:
     clusters: np.ndarray | None = None
     cluster_labels: list[str] = field(default_factory=list)
     time_varying: tuple[str, ...] = ()
+    imputation: Imputation | None = None
 
     @property
     def subject_ids(self) -> np.ndarray:
@@ -122,7 +124,10 @@ class PEMInputs:
         return np.array([self.terms.index(t) for t in self.time_varying], dtype=np.int64)
 
     def stats(self) -> SufficientStats:
-        """The sufficient statistics of these inputs."""
+        """The sufficient statistics of these inputs (of the complete rows, with missing values)."""
+        if self.imputation is not None:
+            keep = self.imputation.complete
+            return sufficient_stats(np.asarray(self.X, dtype=float)[keep], self.pp.subset(keep))
         return sufficient_stats(
             np.asarray(self.X, dtype=float),
             self.pp,
@@ -326,6 +331,9 @@ def build_model(inputs: PEMInputs, priors: PEMPriors, *, warn: bool = True) -> p
         raise ValueError(f"X has {X.shape[0]} rows, the expansion {pp.exposure.shape[0]}")
     if warn and (msgs := sparse_interval_messages(pp)):
         warnings.warn("\n".join(msgs), SparseDataWarning, stacklevel=2)
+    imp = inputs.imputation
+    if imp is not None:
+        _check_imputation_model(inputs, priors)
     stats = inputs.stats()
     coords: dict[str, object] = {
         "term": list(inputs.terms),
@@ -382,7 +390,25 @@ def build_model(inputs: PEMInputs, priors: PEMPriors, *, warn: bool = True) -> p
             log_lam = _random_walk(baseline, pp, stats)
             lam = pm.Deterministic("baseline_hazard", pt.exp(log_lam), dims=bdims)
             pm.Potential("loglik", pt.sum(d * log_lam) + linear - pt.sum(lam * S))
+        if imp is not None:
+            pm.Potential(
+                "loglik_missing", imputation_loglik(imp, log_hr, lam, pp.subset(imp.incomplete))
+            )
     return model
+
+
+def _check_imputation_model(inputs: PEMInputs, priors: PEMPriors) -> None:
+    """Missing covariates need sampled baseline rates and no strata, frailty or tv terms."""
+    base = priors.baseline
+    if isinstance(base, GammaBaseline | GammaProcessBaseline) and base.marginalize:
+        raise ValueError(
+            "missing covariates are summed out per subject, which needs the baseline rates: "
+            "use a gamma baseline with marginalize = false or the random walk"
+        )
+    if inputs.strata is not None or inputs.clusters is not None or inputs.time_varying:
+        raise ValueError(
+            "missing = 'model' is not combined with strata, a frailty or time-varying terms"
+        )
 
 
 def is_marginalized(priors: PEMPriors) -> bool:

@@ -343,6 +343,15 @@ def _add_log_likelihood(
         frailty=None if frailty is None else frailty.reshape(k, -1),
         clusters=inputs.clusters,
     ).reshape(n_chain, n_draw, -1)
+    if inputs.imputation is not None:
+        # rows with missing covariates: log p(y_i | x_i,obs), the model's own deterministic
+        inc = inputs.imputation.incomplete
+        ll[:, :, inc] = (
+            idata["posterior"]["loglik_incomplete"]
+            .transpose("chain", "draw", ...)
+            .to_numpy()
+            .reshape(n_chain, n_draw, -1)
+        )
     idata["log_likelihood"] = xr.DataTree(
         xr.Dataset(
             {"survival": (("chain", "draw", "subject"), ll)},

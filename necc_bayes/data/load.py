@@ -380,10 +380,14 @@ def data_profile(cohort: Cohort) -> dict[str, object]:
     per_term: dict[str, str] = {}
     for k, term in enumerate(cohort.design.terms):
         col = cohort.design.X[:, k]
+        obs = col[~np.isnan(col)]
+        missing = f" ({col.size - obs.size} missing, modelled)" if obs.size < col.size else ""
         if cohort.design.binary[k]:
-            per_term[term] = f"{int(col.sum())}/{col.size} = 1"
+            per_term[term] = f"{int(obs.sum())}/{obs.size} = 1{missing}"
         else:
-            per_term[term] = f"mean {col.mean():.3g}, range {col.min():.3g}-{col.max():.3g}"
+            per_term[term] = (
+                f"mean {obs.mean():.3g}, range {obs.min():.3g}-{obs.max():.3g}{missing}"
+            )
     return {
         "source": cohort.source,
         "n": cohort.n,

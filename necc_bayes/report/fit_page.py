@@ -22,6 +22,7 @@ from necc_bayes.report.fit_sections import (
     diagnostics_section,
     group_ppc_section,
     hazard_ratio_section,
+    imputation_section,
     informative_prior_section,
     loo_section,
     ph_section,
@@ -91,6 +92,9 @@ class FitPage:
     informative_priors : DataFrame or None
         Evidence-based log-HR priors: ESS and prior-data conflict per term
         (:func:`necc_bayes.survival.informative_priors.informative_prior_table`).
+    imputation, imputed : DataFrame or None
+        With ``data.missing = "model"``: one row per incomplete covariate (counts, means,
+        modelled vs complete-case log-HR) and the posterior of every missing value.
     """
 
     title: str
@@ -124,6 +128,8 @@ class FitPage:
     curve_notes: list[str] = field(default_factory=list)
     frailty: pd.DataFrame | None = None
     informative_priors: pd.DataFrame | None = None
+    imputation: pd.DataFrame | None = None
+    imputed: pd.DataFrame | None = None
 
 
 def fit_sections(page: FitPage) -> list[Section]:
@@ -152,6 +158,8 @@ def fit_sections(page: FitPage) -> list[Section]:
     structure = cohort_section(page.cohort_features, page.curve_notes, page.frailty)
     if structure is not None:
         sections.append(structure)
+    if page.imputation is not None and page.imputed is not None:
+        sections.append(imputation_section(page.imputation, page.imputed))
     sections += [
         diagnostics_section(page.diagnostics, page.trace_draws),
         ppc_section(page.ppc),

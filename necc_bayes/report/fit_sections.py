@@ -375,3 +375,27 @@ def loo_section(summary: LooSummary, anchor: str = "loo") -> Section:
     table = html_table(pd.DataFrame({"quantity": list(d), "value": list(d.values())}))
     msg = summary.message or "Every Pareto k is below the threshold: PSIS-LOO is reliable."
     return Section("Leave-one-out cross-validation", anchor, table + paragraph(msg))
+
+
+def imputation_section(
+    summary: pd.DataFrame, imputed: pd.DataFrame, anchor: str = "imputation"
+) -> Section:
+    """``data.missing = "model"``: what was imputed and how the fit compares with complete cases."""
+    body = paragraph(
+        'Missing covariate values were integrated out inside the model (data.missing = "model"), '
+        "not dropped: each incomplete covariate has its own model (logistic for 0/1 covariates, "
+        "whose missing values are summed out exactly per subject; normal for continuous ones, "
+        "whose missing values are latent), chained in the order below, so the outcome informs "
+        "the imputation. The baseline rates are sampled (the exact gamma marginalisation "
+        "cannot be combined with the per-subject sums). observed_mean is the share of ones "
+        "(or the mean) among the observed values, imputed_mean the mean posterior probability "
+        "of 1 (or value) of the imputed ones; the complete-case columns refit the same model on "
+        "the subjects with every covariate observed."
+    )
+    body += html_table(summary.round(4))
+    body += paragraph(
+        "Posterior of each missing value (0/1 covariates: the probability that it is 1, with "
+        "an equal-tailed interval of that probability over the draws)."
+    )
+    body += html_table(imputed.round(4))
+    return Section("Missing covariates (modelled)", anchor, body)

@@ -11,10 +11,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from necc_bayes.errors import Problem, SpecError
 from necc_bayes.evidence.resolve import resolve_map
 from necc_bayes.spec.io import load_spec, spec_hash, with_sampler_overrides
 from necc_bayes.spec.model import ModelSpec, ProfileSection
-from necc_bayes.spec.priors import MapPrior, resolve_baseline
+from necc_bayes.spec.priors import (
+    GammaBaseline,
+    GammaProcessBaseline,
+    MapPrior,
+    resolve_baseline,
+)
 from necc_bayes.survival.inputs import Checked, check_inputs, model_inputs, model_priors
 from necc_bayes.survival.model import PEMPriors, build_model
 from necc_bayes.survival.result import PEMResult
@@ -74,6 +80,8 @@ def resolve_spec(checked: Checked) -> ModelSpec:
         categorical[name] = cat.model_copy(update={"levels": [cat.reference, *observed]})
     t_max = float(checked.cohort.time.max())
     baseline = resolve_baseline(spec.priors.baseline, crude_rate(checked), t_max)
+    if checked.cohort.design.incomplete and spec.data.missing == "model":
+        baseline = _sampled_baseline(checked, baseline)
     tv_sd = resolve_time_varying_sd(spec.priors.time_varying_sd, t_max)
     summaries = spec.summaries.model_copy(
         update={
@@ -103,6 +111,40 @@ def resolve_spec(checked: Checked) -> ModelSpec:
             ),
         }
     )
+
+
+def _sampled_baseline(checked: Checked, baseline):
+    """``missing = "model"``: the baseline rates are sampled; other features are refused.
+
+    The exact gamma marginal couples every subject through ``S_j``, while the sum over each
+    subject's completions of its missing values needs the rates: a marginalised gamma
+    baseline becomes ``marginalize = false`` (the resolved spec shows it).
+    """
+    spec = checked.spec
+    used = [
+        key
+        for key, on in [
+            ("covariates.strata", spec.covariates.strata is not None),
+            ("[frailty]", spec.frailty is not None),
+            ("covariates.time_varying", bool(spec.covariates.time_varying)),
+        ]
+        if on
+    ]
+    if used:
+        raise SpecError(
+            str(checked.cohort.source),
+            [
+                Problem(
+                    "missing_model_combination",
+                    f'data.missing = "model" is not combined with {", ".join(used)} yet; use '
+                    'data.missing = "drop" (complete cases, reported) for such a model',
+                    column="data.missing",
+                )
+            ],
+        )
+    if isinstance(baseline, GammaBaseline | GammaProcessBaseline) and baseline.marginalize:
+        return baseline.model_copy(update={"marginalize": False})
+    return baseline
 
 
 def fit(

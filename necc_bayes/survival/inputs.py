@@ -17,6 +17,7 @@ from necc_bayes.errors import SpecError
 from necc_bayes.spec.io import load_spec
 from necc_bayes.spec.model import ModelSpec
 from necc_bayes.spec.priors import CoefficientPrior
+from necc_bayes.survival.imputation import Imputation, build_imputation
 from necc_bayes.survival.intervals import PersonPeriod, expand, resolve_cuts
 from necc_bayes.survival.model import PEMInputs, PEMPriors
 from necc_bayes.survival.time_varying import design_time_varying
@@ -88,4 +89,14 @@ def model_inputs(checked: Checked) -> PEMInputs:
         strata_labels=[] if strata is None else list(strata.levels),
         clusters=None if clusters is None else clusters.codes,
         cluster_labels=[] if clusters is None else list(clusters.levels),
+        imputation=_imputation(checked),
     )
+
+
+def _imputation(checked: Checked) -> Imputation | None:
+    """The covariate models of ``data.missing = "model"`` (None when nothing is missing)."""
+    design, spec = checked.cohort.design, checked.spec
+    if spec.data.missing != "model" or not design.incomplete:
+        return None
+    means = design.means if design.center else np.zeros(len(design.terms))
+    return build_imputation(design.X, design.terms, spec.imputation, means=means)

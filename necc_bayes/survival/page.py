@@ -212,6 +212,8 @@ def fit_page(result: PEMResult) -> FitPage:
         data_intervals=intervals,
         spec=result.spec,
         informative_priors=informative_prior_table(result),
+        imputation=result.imputation_summary(),
+        imputed=result.imputed_values(),
     )
 
 

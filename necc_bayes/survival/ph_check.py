@@ -380,16 +380,23 @@ def ph_check(
         clusters=None if cohort.clusters is None else np.asarray(cohort.clusters.codes),
         replicable=cohort.n_subjects == cohort.n,
     )
+    X, time, event, entry = design.X_model, cohort.time, cohort.event, pp.entry
+    if design.incomplete:
+        # modelled missing covariates (data.missing = "model"; no strata, frailty or pieces
+        # then): the score needs every covariate value, so the rows with all of them are used
+        keep = ~np.isnan(X).any(axis=1)
+        X, time, event = X[keep], time[keep], event[keep]
+        entry = None if entry is None else entry[keep]
     return ph_check_from_draws(
         lam,
         beta,
-        design.X_model,
+        X,
         list(design.terms),
         list(design.source),
         pp.bounds,
-        cohort.time,
-        cohort.event,
-        entry=pp.entry,
+        time,
+        event,
+        entry=entry,
         structure=structure,
         varying=tuple(k for k, t in enumerate(design.terms) if t in varying),
         transform=settings.transform,

@@ -35,7 +35,7 @@ below it late, or the reverse.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -340,27 +340,40 @@ def posterior_predictive_check(
             frailty=frailty,
             clusters=clusters,
         )
-    return ppc_from_draws(
+    design, time, event, entry = cohort.design, cohort.time, cohort.event, cohort.entry
+    if design.incomplete:
+        # modelled missing covariates: the replicates need every covariate value, so the
+        # check uses the rows with complete covariates (the censoring column says so)
+        keep = ~np.isnan(design.X).any(axis=1)
+        design = replace(design, X=design.X[keep])
+        time, event = time[keep], event[keep]
+        entry = None if entry is None else entry[keep]
+        strata = None if strata is None else strata[keep]
+    out = ppc_from_draws(
         lam,
         beta,
-        cohort.design.X_model,
+        design.X_model,
         pp.bounds,
-        cohort.time,
-        cohort.event,
+        time,
+        event,
         interval_labels=interval_labels(pp),
         n_replicates=n_replicates,
         n_grid=n_grid,
         ci_prob=result.spec.summaries.ci_prob,
         seed=seed,
         groups=covariate_groups(
-            cohort.design,
+            design,
             {k: c.reference for k, c in result.spec.covariates.categorical.items()},
         ),
-        entry=cohort.entry,
+        entry=entry,
         strata=strata,
         frailty=frailty,
         clusters=clusters,
     )
+    if len(time) < cohort.n:
+        note = f"; the {len(time)} of {cohort.n} rows with every covariate observed"
+        out = replace(out, censoring=out.censoring + note)
+    return out
 
 
 def _counting_process_ppc(

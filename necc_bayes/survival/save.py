@@ -24,7 +24,8 @@ FIT_FILES = (
     "report.html",
 )
 """Every file a fit's output directory holds (DESIGN §5); plus ``hazard_ratios_by_interval.csv``
-with time-varying terms and ``frailty.csv`` with a shared frailty."""
+with time-varying terms, ``frailty.csv`` with a shared frailty and ``imputation.csv`` (the
+posterior of every missing covariate value) with ``data.missing = "model"``."""
 
 
 def write_fit_files(result: PEMResult, directory: Path) -> None:
@@ -43,6 +44,8 @@ def write_fit_files(result: PEMResult, directory: Path) -> None:
     result.survival_summary().to_csv(directory / "survival_summary.csv", index=False)
     if (frailty := result.frailty()) is not None:  # models with a shared frailty
         frailty.to_csv(directory / "frailty.csv", index=False)
+    if (imputed := result.imputed_values()) is not None:  # data.missing = "model"
+        imputed.to_csv(directory / "imputation.csv", index=False)
     ph = result.ph_check()
     ph.table.to_csv(directory / "ph_check.csv", index=False)
     diagnostics = {

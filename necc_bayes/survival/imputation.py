@@ -297,15 +297,22 @@ def _covariate_parameters(imp: Imputation) -> list[dict[str, pt.TensorVariable]]
     for m in imp.models:
         name = f"imp_{m.term}"
         n_pred = len(m.predictors)
+        # the data-dependent constants are pm.Data, so refits with other data stay exact
+        par = {
+            "pred_means": pm.Data(f"{name}_pred_means", np.asarray(m.pred_means, dtype=float)),
+            "center": pm.Data(f"{name}_center", float(m.center)),
+            "scale": pm.Data(f"{name}_scale", float(m.scale)),
+        }
         if m.binary:
-            alpha = pm.Logistic(f"{name}_alpha", 0.0, m.intercept_scale)
-            gamma = pm.Normal(f"{name}_gamma", 0.0, m.slope_sigma, shape=(n_pred,))
-            out.append({"alpha": alpha, "gamma": gamma})
+            par["alpha"] = pm.Logistic(f"{name}_alpha", 0.0, m.intercept_scale)
+            par["gamma"] = pm.Normal(f"{name}_gamma", 0.0, m.slope_sigma, shape=(n_pred,))
         else:
-            alpha = pm.Normal(f"{name}_alpha", 0.0, m.intercept_scale)
-            gamma = pm.Normal(f"{name}_gamma", 0.0, m.slope_sigma / m.scale, shape=(n_pred,))
-            sigma = pm.HalfNormal(f"{name}_sigma", m.sd_scale)
-            out.append({"alpha": alpha, "gamma": gamma, "sigma": sigma})
+            par["alpha"] = pm.Normal(f"{name}_alpha", 0.0, m.intercept_scale)
+            par["gamma"] = pm.Normal(
+                f"{name}_gamma", 0.0, m.slope_sigma / par["scale"], shape=(n_pred,)
+            )
+            par["sigma"] = pm.HalfNormal(f"{name}_sigma", m.sd_scale)
+        out.append(par)
     return out
 
 
@@ -314,7 +321,7 @@ def _linear(m: CovariateModel, par: dict, X: pt.TensorVariable) -> pt.TensorVari
 
     if not m.predictors:
         return par["alpha"] + pt.zeros(X.shape[:-1])
-    z = X[..., list(m.predictors)] - m.pred_means
+    z = X[..., list(m.predictors)] - par["pred_means"]
     return par["alpha"] + pt.dot(z, par["gamma"])
 
 
@@ -322,9 +329,13 @@ def _covariate_terms(
     imp: Imputation,
     pars: list[dict],
     X: pt.TensorVariable,
-    observed: np.ndarray,
+    observed: pt.TensorVariable | None,
 ) -> pt.TensorVariable:
-    """``sum_k log p(x_k | predictors)`` over the chain, for designs ``X`` (..., p)."""
+    """``sum_k log p(x_k | predictors)`` over the chain, for designs ``X`` (..., p).
+
+    ``observed`` (broadcasting against ``X``; 1 = data) masks the continuous values that are
+    latent (their density is that of ``imp_eps``); None means every value is data.
+    """
     import pytensor.tensor as pt
 
     total = pt.zeros(X.shape[:-1])
@@ -334,10 +345,11 @@ def _covariate_terms(
         if m.binary:
             total = total + x * lin - pt.softplus(lin)
         else:
-            u = (x - m.center) / m.scale
+            u = (x - par["center"]) / par["scale"]
             s = par["sigma"]
             ll = -0.5 * ((u - lin) / s) ** 2 - pt.log(s) - 0.5 * np.log(2 * np.pi)
-            total = total + pt.where(observed[..., m.column], ll - np.log(m.scale), 0.0)
+            ll = ll - pt.log(par["scale"])
+            total = total + (ll if observed is None else observed[..., m.column] * ll)
     return total
 
 
@@ -356,11 +368,19 @@ def imputation_loglik(
     import pytensor.tensor as pt
 
     pars = _covariate_parameters(imp)
-    obs_complete = np.ones_like(imp.X_complete, dtype=bool)
-    total = pt.sum(_covariate_terms(imp, pars, pt.as_tensor(imp.X_complete), obs_complete))
+    X_complete = pm.Data("imp_X_complete", imp.X_complete)
+    total = pt.sum(_covariate_terms(imp, pars, X_complete, None))
     if imp.incomplete.size == 0:
         return total
-    Xf = pt.as_tensor(imp.completions)
+    # data of the incomplete rows, in pm.Data so a compiled model can be re-sampled with other
+    # outcomes and other missing values (simulations, SBC): only the chain of covariate models
+    # and the positions of missing continuous values are structure
+    Xf = pm.Data("imp_completions", imp.completions)
+    mask = pm.Data("imp_mask", np.where(imp.valid, 0.0, -np.inf))
+    observed = pm.Data("imp_observed", imp.observed.astype(float))
+    exposure = pm.Data("imp_exposure", pp_inc.exposure)
+    ev = pm.Data("imp_event", pp_inc.event.astype(float))
+    interval = pm.Data("imp_interval", pp_inc.interval.astype(np.int64))
     values: list[tuple[np.ndarray, pt.TensorVariable]] = []
     if imp.continuous_cells.size:
         eps = pm.Normal("imp_eps", 0.0, 1.0, shape=(len(imp.continuous_cells),))
@@ -372,25 +392,23 @@ def imputation_loglik(
                 continue
             rows = imp.continuous_cells[which, 0]
             lin = _linear(m, par, Xf[rows])  # (m_k, C): may depend on the completion
-            val = m.center + m.scale * (lin + par["sigma"] * eps[which][:, None])
+            val = par["center"] + par["scale"] * (lin + par["sigma"] * eps[which][:, None])
             Xf = pt.set_subtensor(Xf[rows, :, m.column], val)
             values.append((which, val))
-    obs = np.broadcast_to(imp.observed[:, None, :], imp.completions.shape)
-    cov = _covariate_terms(imp, pars, Xf, obs)  # (n_inc, C)
-    eta = pt.dot(Xf - imp.means, log_hr)  # (n_inc, C)
-    cum = pt.dot(pp_inc.exposure, lam)  # (n_inc,)
-    ev = pp_inc.event.astype(float)
-    log_lam_end = pt.log(lam)[pp_inc.interval]
+    cov = _covariate_terms(imp, pars, Xf, observed[:, None, :])  # (n_inc, C)
+    means = pm.Data("imp_means", imp.means)
+    eta = pt.dot(Xf - means, log_hr)  # (n_inc, C)
+    cum = pt.dot(exposure, lam)  # (n_inc,)
+    log_lam_end = pt.log(lam)[interval]
     surv = ev[:, None] * (log_lam_end[:, None] + eta) - cum[:, None] * pt.exp(eta)
-    mask = np.where(imp.valid, 0.0, -np.inf)
     joint = pm.math.logsumexp(surv + cov + mask, axis=1)
     marginal_cov = pm.math.logsumexp(cov + mask, axis=1)
     pm.Deterministic("loglik_incomplete", joint - marginal_cov)
     weights = pt.exp(surv + cov + mask - joint[:, None])  # (n_inc, C): completion posterior
     if imp.binary_cells.size:
-        pm.Deterministic(
-            "missing_prob", pt.sum(weights[imp.binary_cells[:, 0]] * imp.cell_bits, axis=1)
-        )
+        cell_rows = pm.Data("imp_cell_rows", imp.binary_cells[:, 0])
+        bits = pm.Data("imp_cell_bits", imp.cell_bits)
+        pm.Deterministic("missing_prob", pt.sum(weights[cell_rows] * bits, axis=1))
     if values:
         # a latent value may depend on the completion (when missing 0/1 values predict it):
         # report its average over the completions, weighted by their posterior probability
@@ -400,6 +418,19 @@ def imputation_loglik(
         mean = pt.sum(stacked * weights[rows], axis=1)
         pm.Deterministic("missing_value", mean[np.argsort(order)])
     return total + pt.sum(joint)
+
+
+def imputation_structure(imp: Imputation | None) -> tuple | None:
+    """What two imputation inputs must share to use one compiled model (refits)."""
+    if imp is None:
+        return None
+    chain = tuple((m.term, m.binary, m.predictors) for m in imp.models)
+    return (
+        chain,
+        tuple(map(tuple, imp.continuous_cells.tolist())),
+        bool(imp.incomplete.size),
+        bool(imp.binary_cells.size),
+    )
 
 
 def cell_labels(imp: Imputation, ids: np.ndarray, terms: list[str], cells: np.ndarray) -> list[str]:

@@ -38,7 +38,9 @@ import xarray as xr
 from pytensor.compile.sharedvalue import SharedVariable
 
 from necc_bayes.inference.compile_cache import compile_model, deterministic_numba
+from necc_bayes.spec.priors import GammaBaseline, GammaProcessBaseline
 from necc_bayes.spec.settings import SamplerSettings
+from necc_bayes.survival.imputation import imputation_structure
 from necc_bayes.survival.model import (
     PEMInputs,
     PEMPriors,
@@ -105,7 +107,8 @@ def structure_key(inputs: PEMInputs, priors: PEMPriors) -> Hashable:
         len(inputs.terms),
         families,
         tuple(len(g.terms) for g in priors.groups),
-        base.dist,
+        # both gamma families build the same graph (per-interval shape and rate are data)
+        "gamma" if isinstance(base, GammaBaseline | GammaProcessBaseline) else base.dist,
         marginal,
         None if not sampled_rates else inputs.pp.n_intervals,
         n_strata if (n_strata and not marginal) else bool(n_strata),
@@ -113,6 +116,7 @@ def structure_key(inputs: PEMInputs, priors: PEMPriors) -> Hashable:
         None if priors.frailty_sd is None else priors.frailty_sd.dist,
         tuple(inputs.terms.index(t) for t in inputs.time_varying),
         None if priors.tv_sd is None else priors.tv_sd.dist,
+        imputation_structure(inputs.imputation),
     )
 
 

@@ -169,7 +169,13 @@ def km_step(
 
     low = high = None
     if band is not None:
-        ci = sf.confidence_interval(band)
+        with warnings.catch_warnings():
+            # where S reaches 0 Greenwood's band is undefined: scipy says so and returns NaN,
+            # which is drawn as the band's edge (0 below, 1 above)
+            warnings.filterwarnings(
+                "ignore", "The confidence interval is undefined", RuntimeWarning
+            )
+            ci = sf.confidence_interval(band)
         low = np.nan_to_num(padded(ci.low.probabilities))
         high = np.nan_to_num(padded(ci.high.probabilities), nan=1.0)
     return KMStep(

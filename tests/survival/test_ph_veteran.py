@@ -186,6 +186,24 @@ def test_veteran_fit_flags_karno_and_celltype_not_trt(veteran_fits):
 
 
 @pytest.mark.slow
+def test_veteran_time_varying_fit_writes_its_files(veteran_fits, tmp_path):
+    """What ``necc-bayes fit`` writes for a time-varying term (PEMResult.save is its writer)."""
+    _, tv = veteran_fits
+    out = tv.save(tmp_path / "out")
+    by_int = pd.read_csv(out / "hazard_ratios_by_interval.csv")
+    design = ["term", "interval_start", "interval_end", "hr_median", "hr_low", "hr_high"]
+    assert {*design, "p_hr_gt_1"} <= set(by_int.columns)  # DESIGN section 8
+    assert by_int["term"].tolist() == ["karno10"] * 5
+    hr = pd.read_csv(out / "hazard_ratios.csv").set_index("term")
+    assert hr.loc["karno10", "effect"].startswith("time-varying")
+    ph = pd.read_csv(out / "ph_check.csv").set_index("term")
+    assert ph.loc["karno10", "note"].startswith("time-varying")
+    report = (out / "report.html").read_text()
+    assert 'id="time-varying"' in report and 'id="ph-check"' in report
+    assert "time_varying_sd" in (out / "spec.toml").read_text()
+
+
+@pytest.mark.slow
 def test_veteran_time_varying_karno_agrees_with_the_interval_glm(veteran_fits):
     from necc_bayes.inference.loo import compare_fits
 

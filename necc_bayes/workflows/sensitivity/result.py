@@ -119,18 +119,9 @@ class SensitivityReport:
         (directory / "sensitivity.json").write_text(summary, encoding="utf-8")
 
     def save(self, out: str | Path, *, overwrite: bool = False) -> Path:
-        """Write the files of ``necc-bayes sensitivity`` into ``out``, all at once.
+        """Write :data:`SENSITIVITY_FILES` into ``out`` (new or empty unless ``overwrite``).
 
-        Parameters
-        ----------
-        out : str or Path
-            Output directory (new or empty unless ``overwrite``).
-        overwrite : bool
-            Replace a non-empty ``out``.
-
-        Returns
-        -------
-        Path
-            ``out``.
+        All at once, as :meth:`necc_bayes.survival.result.PEMResult.save` does; returns
+        ``out``. ``necc-bayes sensitivity`` calls this method.
         """
         return write_atomically(out, self.write_files, overwrite=overwrite)

@@ -10,13 +10,16 @@ Everything here is exact up to numerical quadrature and root finding; nothing is
 * Conjugate update (:func:`posterior`): each component becomes ``Beta(a_k + x, b_k + n - x)``
   and its weight becomes ``w_k' ∝ w_k · m_k(x)`` with ``m_k`` the beta-binomial marginal
   likelihood of the data under component ``k`` -- the update of RBesT's ``postmix``.
-* ``P(p_t - p_c > δ)`` (:func:`prob_diff_greater`) is the one-dimensional integral
-  ``∫ f_t(x) F_c(x - δ) dx`` evaluated with :func:`scipy.integrate.quad`;
+* ``P(p_t - p_c > δ)`` (:func:`prob_diff_greater`) and the CDFs of the difference, risk ratio
+  ``p_t / p_c`` and odds ratio (:func:`contrast_cdf`) are one-dimensional integrals
+  ``∫ f_c(y) F_t(g(y)) dy``, evaluated over the *quantiles* of one arm
+  (:mod:`necc_bayes.response.quadrature`): the integrand is bounded and monotone, so the same
+  rule works for shapes below 1 (Jeffreys, 0/N or N/N) and for counts in the millions.
   :func:`prob_greater_closed_form` is the independent finite sum for an integer first shape
   parameter (Evan Miller, "Formulas for Bayesian A/B testing", 2015; J. D. Cook, "Exact
-  calculation of beta inequalities", 2005), used to check the quadrature.
-* Quantiles of the difference, the risk ratio ``p_t / p_c`` and the odds ratio are found by
-  root finding on their exact CDFs, each again a one-dimensional integral over ``p_c``.
+  calculation of beta inequalities", 2005), used to check the quadrature; the corners are
+  checked against mpmath at 30 digits (``tests/reference/orr_corners.json``).
+* Quantiles of the contrasts are found by root finding on their exact CDFs.
 """
 
 from __future__ import annotations
@@ -25,14 +28,12 @@ import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
-from scipy import integrate, optimize, special
+from scipy import optimize, special
 
 from necc_bayes.errors import Problem, SpecError
 from necc_bayes.evidence.mixtures import BetaMixture
+from necc_bayes.response.quadrature import Contrast, pair_cdf
 
-_QUAD_EPSABS = 1e-12
-_QUAD_EPSREL = 1e-10
-_QUAD_TOL = 1e-7  # an integral whose error estimate exceeds this is refused
 _ROOT_XTOL = 1e-10
 
 
@@ -113,9 +114,12 @@ def posterior(prior: BetaMixture, x: int, n: int) -> BetaMixture:
     a_k, b_k)`` (RBesT ``postmix``). Zero-weight components keep weight zero.
     """
     w, a, b = prior._arrays()
-    with np.errstate(divide="ignore"):
-        logw = np.log(w) + log_marginal_likelihood(prior, x, n)
-    new_w = np.exp(logw - special.logsumexp(logw))
+    if prior.n_components == 1:
+        new_w = w
+    else:
+        with np.errstate(divide="ignore"):
+            logw = np.log(w) + log_marginal_likelihood(prior, x, n)
+        new_w = np.exp(logw - special.logsumexp(logw))
     return BetaMixture(
         weights=tuple(float(v) for v in new_w),
         a=tuple(float(v) for v in a + x),
@@ -124,83 +128,36 @@ def posterior(prior: BetaMixture, x: int, n: int) -> BetaMixture:
     )
 
 
-def _check_quad(res: tuple[float, ...]) -> float:
-    value, abserr = float(res[0]), float(res[1])
-    if abserr > _QUAD_TOL:
-        raise RuntimeError(f"quadrature did not converge (error estimate {abserr:.2g})")
-    return value
+def contrast_cdf(kind: Contrast, treated: BetaMixture, control: BetaMixture, t: float) -> float:
+    """``P(contrast <= t)`` for the difference, risk ratio or odds ratio of two mixtures.
 
+    Parameters
+    ----------
+    kind : {"diff", "ratio", "odds"}
+        ``p_t - p_c``, ``p_t / p_c`` or ``[p_t / (1 - p_t)] / [p_c / (1 - p_c)]``.
+    treated, control : BetaMixture
+        Independent distributions of the two response probabilities.
+    t : float
+        Threshold (in (-1, 1) for the difference, > 0 for the ratios).
 
-def _cdf_fn(dist: BetaMixture) -> Callable[[float], float]:
-    """Fast scalar CDF (0 below 0, 1 above 1)."""
-    comps = list(zip(dist.weights, dist.a, dist.b, strict=True))
-
-    def cdf(x: float) -> float:
-        x = min(max(x, 0.0), 1.0)
-        return sum(w * float(special.betainc(a, b, x)) for w, a, b in comps)
-
-    return cdf
-
-
-def _integrate_against(
-    dist: BetaMixture, g: Callable[[float], float], lo: float, hi: float, points: Sequence[float]
-) -> float:
-    """Return ``∫_lo^hi f(x) g(x) dx`` with ``f`` the density of ``dist``, one quad per component.
-
-    A component with a shape below 1 has an integrable singularity at 0 or 1; when that end
-    is an end of the range, the singular factor ``x^(a-1)`` or ``(1-x)^(b-1)`` is handed to
-    QUADPACK's algebraic-weight rule (QAWS, ``weight="alg"``) so that it is integrated
-    exactly; otherwise adaptive QAGS/QAGP is used with the component means as break points.
+    Returns
+    -------
+    float
+        The probability: the weighted sum over component pairs of
+        :func:`~necc_bayes.response.quadrature.pair_cdf`.
     """
-    if hi <= lo:
-        return 0.0
-    inner = sorted({p for p in points if lo < p < hi}) or None
     total = 0.0
-    for w, a, b in zip(dist.weights, dist.a, dist.b, strict=True):
-        if w > 0.0:
-            total += w * _component_integral(a, b, g, lo, hi, inner)
-    return total
-
-
-def _component_integral(
-    a: float,
-    b: float,
-    g: Callable[[float], float],
-    lo: float,
-    hi: float,
-    inner: list[float] | None,
-) -> float:
-    """Return ``∫_lo^hi Beta(x; a, b) g(x) dx`` (see :func:`_integrate_against`)."""
-    alpha = a - 1.0 if (a < 1.0 and lo == 0.0) else 0.0
-    beta_ = b - 1.0 if (b < 1.0 and hi == 1.0) else 0.0
-    log_norm = float(special.betaln(a, b))
-
-    def f(x: float) -> float:
-        if not 0.0 < x < 1.0:
-            return 0.0
-        logf = (a - 1.0 - alpha) * math.log(x) + (b - 1.0 - beta_) * math.log1p(-x) - log_norm
-        return math.exp(logf) * g(x)
-
-    opts = {"epsabs": _QUAD_EPSABS, "epsrel": _QUAD_EPSREL, "limit": 400, "full_output": 1}
-    if alpha or beta_:
-        res = integrate.quad(f, lo, hi, weight="alg", wvar=(alpha, beta_), **opts)
-    else:
-        res = integrate.quad(f, lo, hi, points=inner, **opts)
-    return _check_quad(res)
-
-
-def _landmarks(*dists: BetaMixture) -> list[float]:
-    """Posterior means of every component: help quad find narrow peaks."""
-    return [a / (a + b) for d in dists for a, b in zip(d.a, d.b, strict=True)]
+    for wt, at, bt in zip(treated.weights, treated.a, treated.b, strict=True):
+        for wc, ac, bc in zip(control.weights, control.a, control.b, strict=True):
+            if wt > 0.0 and wc > 0.0:
+                total += wt * wc * pair_cdf(kind, t, at, bt, ac, bc)
+    return min(max(total, 0.0), 1.0)
 
 
 def prob_diff_greater(treated: BetaMixture, control: BetaMixture, delta: float = 0.0) -> float:
     """Exact ``P(p_t - p_c > delta)`` for independent ``p_t ~ treated``, ``p_c ~ control``.
 
-    ``P = ∫ f_t(x) F_c(x - delta) dx`` over ``x`` in ``[max(0, delta), min(1, 1 + delta)]``,
-    plus ``1 - F_t(1 + delta)`` when ``delta < 0`` (where ``F_c = 1``); or the same
-    probability as ``∫ f_c(y) [1 - F_t(y + delta)] dy`` (plus ``F_c(-delta)`` when
-    ``delta < 0``), whichever integrates against the less singular density.
+    ``1 - P(p_t <= p_c + delta)``, the integral computed by :func:`contrast_cdf`.
 
     Parameters
     ----------
@@ -213,24 +170,7 @@ def prob_diff_greater(treated: BetaMixture, control: BetaMixture, delta: float =
     -------
     float
     """
-    if _smallest_shape(treated) >= _smallest_shape(control):
-        lo, hi = max(0.0, delta), min(1.0, 1.0 + delta)
-        marks = _landmarks(treated) + [m + delta for m in _landmarks(control)]
-        cdf_c = _cdf_fn(control)
-        body = _integrate_against(treated, lambda x: cdf_c(x - delta), lo, hi, marks)
-        rest = 1.0 - float(treated.cdf(hi))
-    else:  # the same integral over p_c: integrate against the less singular density
-        lo, hi = max(0.0, -delta), min(1.0, 1.0 - delta)
-        marks = _landmarks(control) + [m - delta for m in _landmarks(treated)]
-        cdf_t = _cdf_fn(treated)
-        body = _integrate_against(control, lambda y: 1.0 - cdf_t(y + delta), lo, hi, marks)
-        rest = float(control.cdf(lo))
-    return float(min(max(body + rest, 0.0), 1.0))
-
-
-def _smallest_shape(dist: BetaMixture) -> float:
-    """Smallest shape parameter of the components with positive weight."""
-    return min(min(a, b) for w, a, b in zip(dist.weights, dist.a, dist.b, strict=True) if w > 0.0)
+    return 1.0 - contrast_cdf("diff", treated, control, delta)
 
 
 def prob_greater_closed_form(a_t: int, b_t: float, a_c: float, b_c: float) -> float:
@@ -254,34 +194,36 @@ def prob_greater_closed_form(a_t: int, b_t: float, a_c: float, b_c: float) -> fl
 
 def diff_cdf(treated: BetaMixture, control: BetaMixture, d: float) -> float:
     """``P(p_t - p_c <= d)``."""
-    return 1.0 - prob_diff_greater(treated, control, d)
+    return contrast_cdf("diff", treated, control, d)
 
 
 def ratio_cdf(treated: BetaMixture, control: BetaMixture, r: float) -> float:
-    """``P(p_t / p_c <= r) = ∫ f_c(y) F_t(r y) dy`` for ``r > 0``."""
-    marks = _landmarks(control) + [1.0 / r] + [m / r for m in _landmarks(treated)]
-    cdf_t = _cdf_fn(treated)
-    return _integrate_against(control, lambda y: cdf_t(r * y), 0.0, 1.0, marks)
+    """``P(p_t / p_c <= r)`` for ``r > 0``."""
+    return contrast_cdf("ratio", treated, control, r)
 
 
 def odds_ratio_cdf(treated: BetaMixture, control: BetaMixture, k: float) -> float:
     """``P(OR <= k)``: ``OR <= k`` iff ``p_t <= k p_c / (1 - p_c + k p_c)``."""
+    return contrast_cdf("odds", treated, control, k)
 
-    def g(y: float) -> float:
-        return k * y / (1.0 - y + k * y)
 
-    marks = _landmarks(control) + [m / (k - k * m + m) for m in _landmarks(treated)]
-    cdf_t = _cdf_fn(treated)
-    return _integrate_against(control, lambda y: cdf_t(g(y)), 0.0, 1.0, marks)
+_LOG_LIMIT = 700.0  # exp(700) ~ 1e304: beyond it a ratio's quantile is not a finite double
 
 
 def _root_log_scale(cdf: Callable[[float], float], q: float) -> float:
-    """Solve ``cdf(exp(u)) = q`` for a positive quantity, expanding the bracket as needed."""
+    """Solve ``cdf(exp(u)) = q`` for a positive quantity, expanding the bracket as needed.
+
+    Returns 0.0 or ``inf`` when the quantile lies beyond ``exp(-700)`` or ``exp(700)``.
+    """
     lo, hi = -2.0, 2.0
-    while cdf(math.exp(lo)) > q and lo > -60:
-        lo *= 2
-    while cdf(math.exp(hi)) < q and hi < 60:
-        hi *= 2
+    while cdf(math.exp(lo)) > q:
+        if lo <= -_LOG_LIMIT:
+            return 0.0
+        lo = max(2.0 * lo, -_LOG_LIMIT)
+    while cdf(math.exp(hi)) < q:
+        if hi >= _LOG_LIMIT:
+            return math.inf
+        hi = min(2.0 * hi, _LOG_LIMIT)
     u = optimize.brentq(lambda v: cdf(math.exp(v)) - q, lo, hi, xtol=_ROOT_XTOL)
     return math.exp(u)
 

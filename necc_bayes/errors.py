@@ -15,6 +15,10 @@ EXIT_ERROR = 1
 """Command-line exit code: anything other than bad input."""
 EXIT_BAD_INPUT = 2
 """Command-line exit code: bad data, specification or arguments."""
+EXIT_DIAGNOSTICS_FAILED = 3
+"""Command-line exit code: the fit wrote its files but its convergence diagnostics failed."""
+EXIT_INTERRUPTED = 130
+"""Command-line exit code: interrupted (Ctrl-C, SIGINT; 128 + 2 as shells report it)."""
 
 
 class NeccBayesError(Exception):
@@ -81,10 +85,22 @@ class InputError(NeccBayesError, ValueError):
         return [p.rule for p in self.problems]
 
     def render(self) -> str:
-        """Return a multi-line message naming the source and each problem."""
+        """Return a multi-line message naming the source and each problem.
+
+        Command-line options (a source or column starting with ``--``) are called options
+        and arguments, not columns or keys; the note on row numbering appears only when a
+        problem names rows.
+        """
         n = len(self.problems)
-        head = f"{self.kind} error in {self.source}: {n} problem{'s' if n != 1 else ''}{self.note}"
-        return "\n".join([head, *("  - " + p.render(self.label) for p in self.problems)])
+        arguments = self.source.startswith("--") or self.source == "arguments"
+        kind = "argument" if arguments else self.kind
+        note = self.note if any(p.rows for p in self.problems) else ""
+        head = f"{kind} error in {self.source}: {n} problem{'s' if n != 1 else ''}{note}"
+        lines = [
+            p.render("option" if (p.column or "").startswith("--") else self.label)
+            for p in self.problems
+        ]
+        return "\n".join([head, *("  - " + line for line in lines)])
 
 
 class DataError(InputError):
@@ -101,12 +117,35 @@ class SpecError(InputError):
     label = "key"
 
 
-class OutputExistsError(NeccBayesError, ValueError):
+class ArgumentError(InputError):
+    """A command-line option (or a function argument) has an impossible value."""
+
+    kind = "argument"
+    label = "option"
+
+
+class OutputError(NeccBayesError, ValueError):
+    """The output directory cannot be used (not writable, a parent is a file, ...)."""
+
+
+class OutputExistsError(OutputError):
     """The output directory exists and is not empty, and overwriting was not requested."""
+
+
+class IncompleteSamplingError(NeccBayesError, RuntimeError):
+    """The sampler returned fewer draws than asked for, or NaN draws (e.g. interrupted)."""
 
 
 class ConvergenceWarning(RuntimeWarning):
     """A fit failed one of the convergence diagnostics."""
+
+
+class InputWarning(UserWarning):
+    """The input was used, but not exactly as written (cuts sorted, fewer intervals, ...)."""
+
+
+class StaleOutputWarning(UserWarning):
+    """Partial output directories left by a killed run were found (and removed)."""
 
 
 class SparseDataWarning(RuntimeWarning):

@@ -1,5 +1,6 @@
-"""Fixtures shared by every test package: cohort and spec paths, small sampler settings, and
-the hand-made fit of ``tests/fake_fit.py`` (no sampling).
+"""Fixtures shared by every test package: cohort and spec paths, small sampler settings, the
+hand-made fit of ``tests/fake_fit.py`` (no sampling), and a tmpfs mount for disk-full and
+read-only file-system tests.
 
 Tests run from the repository root (``make test``); the paths here are absolute, so a fixture
 works from anywhere.
@@ -7,7 +8,11 @@ works from anywhere.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import os
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -61,3 +66,42 @@ def fake_fit(tmp_path: Path) -> Callable[..., PEMResult]:
         return fake_result(directory, **kwargs)
 
     return make
+
+
+def _mount(target: Path, options: str) -> str | None:
+    """Mount a tmpfs at ``target``; return None, or why it could not be mounted."""
+    if os.name != "posix" or shutil.which("mount") is None:
+        return "no mount command"
+    if os.geteuid() != 0:
+        return "mounting a tmpfs needs root"
+    target.mkdir(parents=True, exist_ok=True)
+    res = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(target)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return None if res.returncode == 0 else f"mount failed: {res.stderr.strip()}"
+
+
+@pytest.fixture
+def tmpfs(tmp_path: Path) -> Iterator[Callable[[str, str], Path]]:
+    """``tmpfs(name, options)`` mounts a tmpfs (e.g. ``"size=300k"`` or ``"ro,size=64k"``).
+
+    Skips the test, with the reason, where mounting is not allowed (not root, containers
+    without CAP_SYS_ADMIN). Everything mounted is unmounted afterwards.
+    """
+    mounted: list[Path] = []
+
+    def mount(name: str, options: str) -> Path:
+        target = tmp_path / name
+        why = _mount(target, options)
+        if why is not None:
+            pytest.skip(f"cannot mount a tmpfs here ({why})")
+        mounted.append(target)
+        return target
+
+    yield mount
+    for target in reversed(mounted):
+        with contextlib.suppress(OSError):
+            subprocess.run(["umount", str(target)], capture_output=True, check=False)

@@ -1,6 +1,8 @@
 """The ``necc-bayes`` command line: argument parsing only; the work is done elsewhere.
 
-Exit codes: 0 success, 2 bad input (data, spec or arguments), 1 anything else.
+Exit codes (DESIGN §4, §8; :mod:`necc_bayes.cli.runtime`): 0 success, 2 bad input (data, spec,
+arguments or an unusable ``--out``), 3 ``fit`` wrote its files but the diagnostics failed,
+130 interrupted (Ctrl-C; 143 for SIGTERM), 1 anything else.
 Each subcommand is registered in ``REGISTRY`` by an ``add`` function (here, in
 ``cli_orr`` and in ``cli_sweeps``).
 """
@@ -13,11 +15,13 @@ import sys
 import warnings
 from collections.abc import Callable, Sequence
 
+from necc_bayes._runstate import announce
 from necc_bayes._version import __version__
 from necc_bayes.cli.cache import add_cache
 from necc_bayes.cli.orr import add_orr, add_orr_oc
+from necc_bayes.cli.runtime import run
 from necc_bayes.cli.sweeps import add_sbc, add_sensitivity
-from necc_bayes.errors import EXIT_BAD_INPUT, EXIT_OK, InputError, OutputExistsError
+from necc_bayes.errors import EXIT_DIAGNOSTICS_FAILED, EXIT_OK
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -56,9 +60,10 @@ def _add_validate_data(sub: argparse._SubParsersAction) -> None:
 
 def _run_validate_data(args: argparse.Namespace) -> int:
     from necc_bayes.data.load import data_profile
-    from necc_bayes.survival.inputs import check_inputs
+    from necc_bayes.survival.inputs import check_fittable, check_inputs
 
     checked = check_inputs(args.spec, args.data)
+    check_fittable(checked, source=args.spec)
     profile = data_profile(checked.cohort)
     print(f"OK: {args.data} satisfies {args.spec}")
     for key, value in profile.items():
@@ -97,6 +102,7 @@ def _run_fit(args: argparse.Namespace) -> int:
     # validated like the spec's own [sampler] values, before anything heavy is imported
     spec = with_sampler_overrides(load_spec(args.spec), overrides)
 
+    announce("import")
     from necc_bayes.survival.fit import fit
 
     result = fit(spec, args.data, progressbar=not args.quiet)
@@ -120,7 +126,7 @@ def _run_fit(args: argparse.Namespace) -> int:
     verdict = "passed" if diag.passed else "FAILED (see the warnings above and report.html)"
     print(f"diagnostics: {verdict}")
     print(f"wrote {out}/")
-    return EXIT_OK
+    return EXIT_OK if diag.passed else EXIT_DIAGNOSTICS_FAILED
 
 
 REGISTRY: list[Callable[[argparse._SubParsersAction], None]] = [
@@ -192,7 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(  # usage errors exit 2, no traceback
         prog="necc-bayes",
         description="Bayesian survival (piecewise-exponential) and response-rate analysis of "
-        "small clinical cohorts. Exit codes: 0 success, 2 bad input, 1 anything else.",
+        "small clinical cohorts. Exit codes: 0 success, 2 bad input, 3 fit written but its "
+        "diagnostics failed, 130 interrupted, 1 anything else.",
     )
     parser.add_argument("--version", action="version", version=f"necc-bayes {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -222,13 +229,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         # lines. Warnings and errors still come through.
         logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
     handler: Handler = args.func
-    try:
+
+    def call() -> int:
         with warnings.catch_warnings():
             warnings.showwarning = _show_warning
             return handler(args)
-    except (InputError, OutputExistsError) as err:
-        print(f"necc-bayes: {err}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+
+    return run(call)
 
 
 if __name__ == "__main__":  # pragma: no cover

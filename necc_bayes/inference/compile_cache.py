@@ -189,10 +189,17 @@ def clear_cache() -> CacheInfo:
 
 @contextlib.contextmanager
 def deterministic_numba() -> Iterator[None]:
-    """Compile pytensor functions with fast-math off (see the module docstring)."""
+    """Compile pytensor functions with fast-math off (see the module docstring).
+
+    The Python source pytensor generates for numba is written to ``generated_src/`` below the
+    cache root, one file per distinct source (content-addressed, so reused by every process),
+    instead of a new temporary file per function that pytensor never removes (about 13 files
+    in ``$TMPDIR`` per fit, issue 22).
+    """
     import pytensor
 
-    with pytensor.config.change_flags(numba__fastmath=False):
+    src = cache_root() / "generated_src"
+    with pytensor.config.change_flags(numba__fastmath=False, generated_src_dir=str(src)):
         yield
 
 

@@ -21,7 +21,13 @@ from necc_bayes.spec.priors import (
     MapPrior,
     resolve_baseline,
 )
-from necc_bayes.survival.inputs import Checked, check_inputs, model_inputs, model_priors
+from necc_bayes.survival.inputs import (
+    Checked,
+    check_fittable,
+    check_inputs,
+    model_inputs,
+    model_priors,
+)
 from necc_bayes.survival.model import PEMPriors, build_model
 from necc_bayes.survival.result import PEMResult
 from necc_bayes.survival.sampling import default_target_accept, sample_posterior
@@ -180,6 +186,7 @@ def fit(
         spec = spec if isinstance(spec, ModelSpec) else load_spec(spec)
         spec = with_sampler_overrides(spec, overrides)
     checked = check_inputs(spec, data)
+    check_fittable(checked, source=str(spec) if not isinstance(spec, ModelSpec) else spec.name)
     resolved = resolve_spec(checked)
     return sample_resolved(resolved, checked, progressbar=progressbar, warn=warn)
 

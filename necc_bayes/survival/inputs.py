@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from necc_bayes.data.load import Cohort, load_cohort
-from necc_bayes.errors import SpecError
+from necc_bayes.errors import Problem, SpecError
 from necc_bayes.spec.io import load_spec
 from necc_bayes.spec.model import ModelSpec
 from necc_bayes.spec.priors import CoefficientPrior
@@ -100,3 +100,20 @@ def _imputation(checked: Checked) -> Imputation | None:
         return None
     means = design.means if design.center else np.zeros(len(design.terms))
     return build_imputation(design.X, design.terms, spec.imputation, means=means)
+
+
+def check_fittable(checked: Checked, source: str = "spec") -> None:
+    """Rules for a model ``fit`` can sample, beyond what any use of the spec needs.
+
+    ``covariates.terms`` may be empty for workflows that add terms themselves (the univariate
+    screen), but not for a fit: a baseline-only model is not supported (issue 22: it passed
+    ``validate-data`` and crashed after sampling).
+
+    Raises
+    ------
+    SpecError
+        Rule ``terms_required`` naming ``covariates.terms``.
+    """
+    if not checked.spec.covariates.terms:
+        msg = "no covariate terms: a fit needs one at least (baseline-only models: not supported)"
+        raise SpecError(source, [Problem("terms_required", msg, column="covariates.terms")])

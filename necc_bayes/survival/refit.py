@@ -38,6 +38,7 @@ import xarray as xr
 from pytensor.compile.sharedvalue import SharedVariable
 
 from necc_bayes.inference.compile_cache import compile_model, deterministic_numba
+from necc_bayes.inference.completeness import check_complete
 from necc_bayes.spec.priors import GammaBaseline, GammaProcessBaseline
 from necc_bayes.spec.settings import SamplerSettings
 from necc_bayes.survival.imputation import imputation_structure
@@ -232,6 +233,7 @@ class RefitModel:
             for name, value in values.items():
                 self.model[name].set_value(value)
             idata = self._run_nuts(values, s, progressbar)
+            check_complete(idata, s.draws, s.chains)  # before any post-processing
             old_terms = [str(t) for t in self.model.coords["term"]]
             idata = _relabel(idata, inputs, old_terms)
             if post_process:

@@ -34,8 +34,10 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 
+from necc_bayes._runstate import announce
 from necc_bayes._version import __version__
 from necc_bayes.inference.compile_cache import compile_model, deterministic_numba
+from necc_bayes.inference.completeness import check_complete
 from necc_bayes.spec.priors import GammaBaseline, GammaProcessBaseline, RandomWalkBaseline
 from necc_bayes.spec.settings import SamplerSettings
 from necc_bayes.survival import likelihood as pem_math
@@ -144,6 +146,7 @@ def sample_posterior(
     if model.free_RVs and s.sampler == "nutpie":
         idata = _sample_nutpie(model, s, progressbar=progressbar)
     elif model.free_RVs:
+        announce("compile")  # test-only hook (necc_bayes._runstate): no effect otherwise
         with model, deterministic_numba():
             idata = pm.sample(
                 draws=s.draws,
@@ -158,6 +161,7 @@ def sample_posterior(
             )
     else:
         idata = _no_free_parameters(draws=s.draws, chains=s.chains)
+    check_complete(idata, s.draws, s.chains)  # an interrupted sampler returns NaN-padded
     idata = add_posterior_quantities(
         idata, model, inputs, priors, seed=s.seed, log_likelihood=log_likelihood
     )
@@ -199,7 +203,9 @@ def _sample_nutpie(model: pm.Model, s: SamplerSettings, *, progressbar: bool) ->
     import nutpie
     from pymc.backends.arviz import patch_nutpie_idata
 
+    announce("compile")  # test-only phase hooks (necc_bayes._runstate): no effect otherwise
     compiled = compile_model(model).compiled
+    announce("sample")
     start = time.time()
     idata = nutpie.sample(
         compiled,

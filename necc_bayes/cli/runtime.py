@@ -1,0 +1,106 @@
+"""How a command runs: exit codes, one-line errors, and Ctrl-C / SIGTERM.
+
+:func:`run` calls a subcommand's handler and turns what can go wrong into one line on stderr
+and an exit code (DESIGN §4 and §8):
+
+* 2 -- bad input: data, spec or arguments (:class:`~necc_bayes.errors.InputError`), or an
+  unusable ``--out`` (:class:`~necc_bayes.errors.OutputError`), found before any work;
+* 1 -- an operating-system error at run time (disk full, permission denied, ...): one line
+  naming the file and the error, no traceback; a sampler that stopped early; anything else
+  (a bug: the traceback is kept);
+* 3 -- returned by ``fit`` itself when its files were written but the diagnostics failed;
+* 130 (SIGINT, Ctrl-C) / 143 (SIGTERM) -- interrupted: one line, and nothing at ``--out``
+  (outputs are written to a partial directory that an interrupt removes).
+
+A signal is recorded (:mod:`necc_bayes._runstate`) even when a library swallows the
+``KeyboardInterrupt`` it raises (nutpie stops sampling and returns a NaN-padded trace, which
+the completeness check then refuses); a result directory is not committed once a signal was
+recorded, so an interrupted run never writes a complete-looking result.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from types import FrameType
+
+from necc_bayes._runstate import clear_signals, received_signal, record_signal
+from necc_bayes.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_ERROR,
+    IncompleteSamplingError,
+    InputError,
+    OutputError,
+)
+
+
+def _on_signal(signum: int, frame: FrameType | None) -> None:
+    record_signal(signum)
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _signal_handlers() -> Iterator[None]:
+    """Record SIGINT and SIGTERM and raise KeyboardInterrupt for both.
+
+    A signal the parent process set to be ignored (``nohup``, a background job of a
+    non-interactive shell) stays ignored.
+    """
+    clear_signals()
+    previous = {}
+    if threading.current_thread() is not threading.main_thread():  # handlers: main thread only
+        yield
+        return
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        current = signal.getsignal(signum)
+        if current is signal.SIG_IGN:
+            continue
+        previous[signum] = current
+        signal.signal(signum, _on_signal)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def os_error_line(err: OSError) -> str:
+    """One line for an operating-system error: what failed, on which file."""
+    where = f": {err.filename}" if err.filename else ""
+    reason = err.strerror or (errno.errorcode.get(err.errno or 0) if err.errno else None)
+    return f"{reason or err}{where}"
+
+
+def _say(message: str) -> None:
+    print(f"necc-bayes: {message}", file=sys.stderr)
+
+
+def run(handler: Callable[[], int]) -> int:
+    """Run ``handler`` and return the exit code (see the module docstring)."""
+    with _signal_handlers():
+        try:
+            return handler()
+        except KeyboardInterrupt:
+            return _interrupted_exit()
+        except IncompleteSamplingError as err:
+            if received_signal():
+                return _interrupted_exit()
+            _say(f"error: {err}")
+            return EXIT_ERROR
+        except (InputError, OutputError) as err:
+            _say(str(err))
+            return EXIT_BAD_INPUT
+        except OSError as err:
+            _say(f"error: {os_error_line(err)}")
+            return EXIT_ERROR
+
+
+def _interrupted_exit() -> int:
+    signum = received_signal() or signal.SIGINT
+    name = signal.Signals(signum).name
+    _say(f"interrupted ({name}); no result was written")
+    return 128 + int(signum)

@@ -7,12 +7,14 @@ returned :class:`Cohort` (and printed by the command line).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from necc_bayes.data.csv_file import read_csv
 from necc_bayes.data.design import Design, build_design, categorical_levels, collinear_sets
 from necc_bayes.data.incomplete import incomplete_problems
 from necc_bayes.data.structure import (
@@ -23,6 +25,7 @@ from necc_bayes.data.structure import (
     grouping,
     structure_profile,
 )
+from necc_bayes.data.time_range import check_time_range
 from necc_bayes.errors import DataError, Problem
 from necc_bayes.spec.model import ModelSpec, did_you_mean
 
@@ -91,25 +94,6 @@ class Cohort:
         return int(self.event.sum())
 
 
-def read_csv(path: str | Path) -> pd.DataFrame:
-    """Read a CSV file, turning I/O and parse failures into :class:`DataError`.
-
-    Every column is read as text first, so that values such as ``"yes"`` in a numeric column
-    are reported rather than silently turned into missing values.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(str(path), [Problem("file_exists", "data file not found")])
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise DataError(str(path), [Problem("csv_read", str(exc).strip())]) from None
-    if frame.shape[1] == 0:
-        raise DataError(str(path), [Problem("csv_read", "no columns found")])
-    frame.columns = [str(c).strip() for c in frame.columns]
-    return frame
-
-
 def _rows(mask: np.ndarray | pd.Series) -> tuple[int, ...]:
     return tuple(int(i) + 1 for i in np.flatnonzero(np.asarray(mask)))
 
@@ -136,6 +120,8 @@ def _numeric(frame: pd.DataFrame, col: str, problems: list[Problem], rule: str) 
             if rule == "event_binary"
             else f"must be numeric, got {examples}"
         )
+        if any(re.fullmatch(r"\s*-?\d+,\d+\s*", str(v)) for v in examples):
+            msg += " (decimal commas: write numbers with a decimal point)"
         problems.append(Problem(rule, msg, column=col, rows=_rows(bad)))
     return num
 
@@ -156,6 +142,7 @@ def _check_outcome(frame: pd.DataFrame, spec: ModelSpec, problems: list[Problem]
                 rows=_rows(nonpos),
             )
         )
+    check_time_range(time, t_col, problems)
     event = _numeric(frame, e_col, problems, "event_binary")
     bad = event.notna() & ~event.isin([0, 1])
     if bad.any():

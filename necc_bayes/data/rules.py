@@ -25,13 +25,19 @@ class Role(StrEnum):
 
 RULES: dict[str, str] = {
     "file_exists": "the data file must exist",
+    "file_is_file": "the data path must be a file, not a directory",
     "csv_read": "the data file must be a readable, non-empty CSV with a header row",
+    "encoding_utf8": "the data file must be UTF-8 text (a byte-order mark is accepted)",
+    "csv_delimiter": "the data file must be comma-separated (not ';' or tab)",
+    "column_unique": "column names must be unique, also after surrounding spaces are removed",
     "column_exists": "every column named in the spec must be in the file",
     "min_rows": "at least 2 rows are needed",
     "missing": "used columns may not have missing values unless data.missing = 'drop'",
     "numeric": "time and numeric covariates must be numbers",
     "time_finite": "follow-up times must be finite",
     "time_positive": "follow-up times must be > 0",
+    "time_range": "follow-up times must lie between 1e-100 and 1e100 (rescale the time unit)",
+    "time_spread": "the longest follow-up may be at most 1e12 times the shortest",
     "event_binary": "the event column must be 0 (censored) or 1 (event)",
     "id_unique": "subject ids must be unique unless data.entry is given (then rows of one id "
     "are the (start, stop] pieces of its follow-up)",

@@ -45,6 +45,14 @@ DATA_CASES = [
     ("header_only.csv", "min_rows", None, ()),
     ("ragged.csv", "csv_read", None, ()),
     ("does_not_exist.csv", "file_exists", None, ()),
+    # issue 22: files that were misread, crashed or passed silently
+    ("header_duplicate.csv", "column_unique", "event", ()),
+    ("header_colliding.csv", "column_unique", "x1", ()),
+    ("semicolon_decimal_comma.csv", "csv_delimiter", None, ()),
+    ("latin1.csv", "encoding_utf8", "stage", (3,)),
+    ("time_overflow.csv", "time_range", "time", (2,)),
+    ("time_underflow.csv", "time_range", "time", (4,)),
+    ("time_spread.csv", "time_spread", "time", (6, 8)),
 ]
 
 # (spec file, rule, key)

@@ -20,13 +20,14 @@ Conventions (stated once, used everywhere):
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from necc_bayes.errors import Problem, SpecError
+from necc_bayes.errors import InputWarning, Problem, SpecError
 
 Rule = Literal["fixed", "event_times", "quantile", "default"]
 
@@ -64,7 +65,7 @@ def check_cuts(cuts: np.ndarray, time: np.ndarray, source: str = "intervals.cuts
     Returns
     -------
     ndarray
-        The cuts as a sorted float array.
+        The cuts as a sorted float array (an :class:`InputWarning` if they were not).
 
     Raises
     ------
@@ -92,6 +93,13 @@ def check_cuts(cuts: np.ndarray, time: np.ndarray, source: str = "intervals.cuts
             problems.append(Problem("cut_unique", f"cuts must be distinct, got {c.tolist()}"))
     if problems:
         raise SpecError(source, problems)
+    if np.any(np.diff(c) < 0):
+        warnings.warn(
+            f"{source} {c.tolist()} are not in increasing order; using them sorted: "
+            f"{np.sort(c).tolist()}",
+            InputWarning,
+            stacklevel=2,
+        )
     return np.sort(c)
 
 
@@ -111,7 +119,8 @@ def quantile_cuts(time: np.ndarray, event: np.ndarray, k: int) -> np.ndarray:
     The cuts are the empirical ``1/k, ..., (k-1)/k`` quantiles of the event times
     (``method="inverted_cdf"``, so each cut is an observed event time and, with right-closed
     intervals, the events up to and including it fall before it). Repeated quantiles (ties)
-    are merged, so fewer than ``k`` intervals can result.
+    are merged, so fewer than ``k`` intervals can result (for a spec's ``rule = "quantile"``,
+    :func:`resolve_cuts` says so with an :class:`InputWarning`).
     """
     if k < 1:
         raise SpecError("intervals.n", [Problem("n_positive", f"n must be >= 1, got {k}")])
@@ -121,6 +130,20 @@ def quantile_cuts(time: np.ndarray, event: np.ndarray, k: int) -> np.ndarray:
     probs = np.arange(1, k) / k
     c = np.unique(np.quantile(t_event, probs, method="inverted_cdf"))
     return c[(c > 0) & (c < np.max(time))]
+
+
+def _warn_fewer_intervals(k: int, cuts: np.ndarray, time: np.ndarray, event: np.ndarray) -> None:
+    """Say so when the quantile rule of a spec gives fewer intervals than its ``n``."""
+    if cuts.size + 1 < k:
+        t_event = time[event == 1]
+        warnings.warn(
+            f"intervals: {k} intervals with equal numbers of events were asked for, but the "
+            f"{t_event.size} events ({np.unique(t_event).size} distinct times) allow only "
+            f"{cuts.size + 1} (at most one cut per distinct event time; tied quantiles are "
+            f"merged); using {cuts.size + 1}",
+            InputWarning,
+            stacklevel=3,
+        )
 
 
 def resolve_cuts(
@@ -164,7 +187,9 @@ def resolve_cuts(
             raise SpecError(
                 "intervals", [Problem("n_required", "rule 'quantile' needs n = K intervals")]
             )
-        return quantile_cuts(time, event, n)
+        cuts_q = quantile_cuts(time, event, n)
+        _warn_fewer_intervals(n, cuts_q, time, event)
+        return cuts_q
     if rule == "default":
         return quantile_cuts(time, event, default_n_intervals(len(time)))
     raise SpecError("intervals.rule", [Problem("rule_known", f"unknown rule {rule!r}")])

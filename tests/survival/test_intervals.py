@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from necc_bayes.errors import SpecError
+from necc_bayes.errors import InputWarning, SpecError
 from necc_bayes.survival.intervals import (
     check_cuts,
     collapse,
@@ -112,7 +112,8 @@ def test_cuts_outside_follow_up_are_refused(cuts, rule):
 
 
 def test_resolve_cuts_rules():
-    np.testing.assert_array_equal(resolve_cuts("fixed", TIME, EVENT, cuts=[5.0, 2.0]), CUTS)
+    with pytest.warns(InputWarning, match="not in increasing order"):  # sorted, and said so
+        np.testing.assert_array_equal(resolve_cuts("fixed", TIME, EVENT, cuts=[5.0, 2.0]), CUTS)
     assert resolve_cuts("default", TIME, EVENT).size == default_n_intervals(6) - 1
     with pytest.raises(SpecError):
         resolve_cuts("quantile", TIME, EVENT)

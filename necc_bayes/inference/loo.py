@@ -15,6 +15,7 @@ PSIS-LOO is unreliable for subjects whose Pareto shape ``k`` exceeds ArviZ's thr
 
 from __future__ import annotations
 
+import hashlib
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -228,10 +229,24 @@ def compare_fits(fits: dict[str, xr.DataTree], *, warn: bool = True) -> pd.DataF
     Raises
     ------
     DataError
-        If fewer than two fits are given or they do not describe the same subjects.
+        If fewer than two fits are given, they have different numbers of subjects, or
+        their observed data differ (:func:`observed_data_hash`).
     """
     if len(fits) < 2:
         raise DataError("compare", [Problem("two_fits", "give at least two fits to compare")])
+    hashes = {name: observed_data_hash(tree) for name, tree in fits.items()}
+    if None not in hashes.values() and len(set(hashes.values())) > 1:
+        shown = {name: str(h)[:12] for name, h in hashes.items()}
+        raise DataError(
+            "compare",
+            [
+                Problem(
+                    "same_data",
+                    f"fits are of different observed data (hash of times, events and subject "
+                    f"ids: {shown}): LOO compares models of the same data only",
+                )
+            ],
+        )
     loos = {name: loo(tree, source=name, warn=warn) for name, tree in fits.items()}
     sizes = {name: int(np.asarray(s.elpd.pareto_k).size) for name, s in loos.items()}
     if len(set(sizes.values())) > 1:
@@ -253,6 +268,31 @@ def compare_fits(fits: dict[str, xr.DataTree], *, warn: bool = True) -> pd.DataF
     table["n_high_pareto_k"] = [len(loos[str(m)].high_k_subjects) for m in table.index]
     table["max_pareto_k"] = [float(np.nanmax(loos[str(m)].elpd.pareto_k)) for m in table.index]
     return table
+
+
+def observed_data_hash(idata: xr.DataTree) -> str | None:
+    """SHA-256 of a fit's observed data (every variable and the subject labels), or None.
+
+    Floats are hashed as float64 and integers as int64, so a netCDF round trip does not
+    change the hash. None when the fit has no ``observed_data`` group.
+    """
+    if "observed_data" not in idata.children:
+        return None
+    data = idata["observed_data"].to_dataset()
+    digest = hashlib.sha256()
+    for name in sorted(str(v) for v in data.data_vars):
+        values = np.asarray(data[name].to_numpy())
+        if values.dtype.kind == "f":
+            values = values.astype(np.float64)
+        elif values.dtype.kind in "iub":
+            values = values.astype(np.int64)
+        digest.update(f"{name}:{values.dtype.str}:{values.shape}:".encode())
+        digest.update(np.ascontiguousarray(values).tobytes())
+    for dim in sorted(str(d) for d in data.dims):
+        if dim in data.coords:
+            digest.update(f"{dim}=".encode())
+            digest.update("\x1f".join(str(v) for v in data[dim].to_numpy()).encode())
+    return digest.hexdigest()
 
 
 def load_fit_dir(directory: str | Path) -> tuple[str, xr.DataTree]:

@@ -98,3 +98,43 @@ def test_xarray_roundtrip_keeps_group(tmp_path):
     rng = np.random.default_rng(6)
     _tree(_ll(rng)).to_netcdf(tmp_path / "p.nc")
     assert "log_likelihood" in xr.open_datatree(tmp_path / "p.nc").children
+
+
+def _with_data(tree, time):
+    out = tree.copy()
+    n = time.size
+    out["observed_data"] = xr.DataTree(
+        xr.Dataset(
+            {"time": ("subject", time), "event": ("subject", (np.arange(n) % 2).astype(np.int64))},
+            coords={"subject": np.arange(1, n + 1)},
+        )
+    )
+    return out
+
+
+def test_compare_refuses_fits_of_other_data_with_the_same_n(tmp_path, capsys):
+    """Issue 22: compare accepted fits of different data with the same number of subjects."""
+    rng = np.random.default_rng(7)
+    time = rng.uniform(1, 50, 40)
+    same = {"a": _with_data(_tree(_ll(rng)), time), "b": _with_data(_tree(_ll(rng)), time)}
+    assert len(compare_fits(same)) == 2
+    other = {"a": same["a"], "b": _with_data(_tree(_ll(rng)), time * 1.5)}
+    with pytest.raises(DataError, match="different observed data") as info:
+        compare_fits(other)
+    assert info.value.rules == ["same_data"]
+    for name, tree in other.items():
+        (tmp_path / name).mkdir()
+        tree.to_netcdf(tmp_path / name / "posterior.nc")
+    assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b")]) == 2
+    err = capsys.readouterr().err
+    assert "[same_data]" in err and "Traceback" not in err
+
+
+def test_observed_data_hash_survives_netcdf(tmp_path):
+    from necc_bayes.inference.loo import observed_data_hash
+
+    rng = np.random.default_rng(8)
+    tree = _with_data(_tree(_ll(rng)), rng.uniform(1, 50, 40))
+    tree.to_netcdf(tmp_path / "p.nc")
+    assert observed_data_hash(xr.open_datatree(tmp_path / "p.nc")) == observed_data_hash(tree)
+    assert observed_data_hash(_tree(_ll(rng))) is None

@@ -57,7 +57,7 @@ def add_orr(sub: argparse._SubParsersAction) -> None:
 def _run_orr(args: argparse.Namespace) -> int:
     import json
 
-    from necc_bayes.errors import DataError, Problem
+    from necc_bayes.errors import ArgumentError, Problem
     from necc_bayes.response.comparison import (
         BUILTIN_PRIORS,
         compare,
@@ -75,7 +75,7 @@ def _run_orr(args: argparse.Namespace) -> int:
         missing = [name for name, value in given if not value]
         if missing:
             msg = f"{' and '.join(missing)} required (X/N), or use --from-table5"
-            raise DataError("arguments", [Problem("counts_required", msg)])
+            raise ArgumentError("orr options", [Problem("counts_required", msg)])
         treated = parse_counts(args.treated, "--treated")
         control = parse_counts(args.control, "--control")
     if args.all_priors:

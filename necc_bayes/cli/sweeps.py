@@ -3,8 +3,26 @@
 from __future__ import annotations
 
 import argparse
+import math
 
-from necc_bayes.errors import EXIT_ERROR, EXIT_OK
+from necc_bayes.errors import EXIT_ERROR, EXIT_OK, ArgumentError, Problem
+
+MAX_SIMULATIONS = 100_000
+"""Upper bound of ``sbc --n-sims`` (each simulation is one fit)."""
+
+
+def _check_count(
+    problems: list[Problem], flag: str, value: int | None, low: int, high: int
+) -> None:
+    """An integer option must lie in [low, high] (``None``: not given, nothing to check)."""
+    if value is not None and not low <= value <= high:
+        problems.append(
+            Problem("option_range", f"must be between {low:,} and {high:,}, got {value}", flag)
+        )
+
+
+def _check_refit_options(args: argparse.Namespace, problems: list[Problem]) -> None:
+    _check_count(problems, "--workers", args.workers, 1, 64)
 
 
 def _add_refit_options(p: argparse.ArgumentParser) -> None:
@@ -51,23 +69,42 @@ def add_sensitivity(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_run_sensitivity)
 
 
-def _run_sensitivity(args: argparse.Namespace) -> int:
-    from necc_bayes.data.outputs import check_out_dir
-    from necc_bayes.errors import DataError, Problem
-    from necc_bayes.survival.fit import fit
-    from necc_bayes.workflows.sensitivity.sweeps import (
-        DEFAULT_SCALES,
-        SWEEPS,
-        sensitivity_analysis,
-    )
+def _check_sensitivity_args(args: argparse.Namespace) -> tuple[str, ...]:
+    """Every option of ``sensitivity``, checked before any work; returns the sweeps."""
+    from necc_bayes.workflows.sensitivity.sweeps import SWEEPS
 
+    problems: list[Problem] = []
     sweeps = tuple(s.strip() for s in args.sweeps.split(",") if s.strip())
     known = SWEEPS
     if bad := [s for s in sweeps if s not in known]:
-        raise DataError("--sweeps", [Problem("sweep_known", f"unknown {bad}; choose {known}")])
+        problems.append(Problem("sweep_known", f"unknown {bad}; choose {known}", "--sweeps"))
+    elif not sweeps:
+        problems.append(Problem("sweep_known", f"no sweep given; choose from {known}", "--sweeps"))
+    if args.scales is not None:
+        bad_scales = [v for v in args.scales if not (math.isfinite(v) and v > 0)]
+        if bad_scales:
+            msg = f"prior SDs must be finite and > 0, got {bad_scales}"
+            problems.append(Problem("scale_positive", msg, "--scales"))
+    _check_count(problems, "--top-k", args.top_k, 1, 1_000)
+    _check_refit_options(args, problems)
+    if problems:
+        raise ArgumentError("sensitivity options", problems)
+    return sweeps
+
+
+def _run_sensitivity(args: argparse.Namespace) -> int:
+    from necc_bayes.data.outputs import check_out_dir
+    from necc_bayes.spec.io import load_spec, with_sampler_overrides
+
+    sweeps = _check_sensitivity_args(args)
     check_out_dir(args.out, overwrite=args.overwrite)
     overrides = {k: getattr(args, k) for k in ("draws", "tune", "chains")}
-    result = fit(args.spec, args.data, overrides=overrides, progressbar=not args.quiet)
+    spec = with_sampler_overrides(load_spec(args.spec), overrides)
+
+    from necc_bayes.survival.fit import fit
+    from necc_bayes.workflows.sensitivity.sweeps import DEFAULT_SCALES, sensitivity_analysis
+
+    result = fit(spec, args.data, progressbar=not args.quiet)
     sampler = result.spec.sampler
     report = sensitivity_analysis(
         result,
@@ -111,6 +148,7 @@ def add_sbc(sub: argparse._SubParsersAction) -> None:
 def _run_sbc(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from necc_bayes.data.outputs import check_out_dir
     from necc_bayes.spec.io import override_settings
     from necc_bayes.workflows.sbc.run import DEFAULT_SBC_SAMPLER, run_sbc, setup_from_spec
 
@@ -119,6 +157,15 @@ def _run_sbc(args: argparse.Namespace) -> int:
         {k: getattr(args, k) for k in ("draws", "tune", "chains")},
         source="sbc",
     )
+    problems: list[Problem] = []
+    _check_count(problems, "--n-sims", args.n_sims, 1, MAX_SIMULATIONS)
+    # a rank is the position of the truth among n_ranks - 1 posterior draws of each fit
+    _check_count(problems, "--n-ranks", args.n_ranks, 2, sampler.draws * sampler.chains + 1)
+    _check_refit_options(args, problems)
+    if problems:
+        raise ArgumentError("sbc options", problems)
+    check_out_dir(args.out, overwrite=True)  # results are appended: only usability is checked
+
     setup = setup_from_spec(args.spec, args.data, sampler=sampler, n_ranks=args.n_ranks)
     result = run_sbc(
         setup,

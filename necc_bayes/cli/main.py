@@ -40,6 +40,16 @@ def _add_reproduce(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_reproduce(args: argparse.Namespace) -> int:
+    from necc_bayes.data.outputs import check_out_dir
+    from necc_bayes.spec.io import override_settings
+    from necc_bayes.spec.settings import SamplerSettings
+
+    # the overrides apply to every model: validated once, before anything heavy is imported
+    override_settings(
+        SamplerSettings(), {"draws": args.draws, "chains": args.chains}, source="reproduce"
+    )
+    check_out_dir(args.out, overwrite=args.overwrite)
+    announce("import")
     from necc_bayes.studies.necc.reproduce import run_reproduce
 
     out = run_reproduce(

@@ -172,6 +172,24 @@ def test_read_only_out_is_refused_before_any_work(tmpfs, capsys):
     assert code == 2 and "Read-only file system" in err and "Traceback" not in err, err
 
 
+REPRODUCE_CASES = [
+    ("draws_zero", ["--draws", "0"], "--draws (sampler.draws)"),
+    ("chains_zero", ["--chains", "0"], "--chains (sampler.chains)"),
+    ("draws_unbounded", ["--draws", "1000000000"], "--draws (sampler.draws)"),
+]
+
+
+@pytest.mark.parametrize(
+    ("argv", "text"), [c[1:] for c in REPRODUCE_CASES], ids=[c[0] for c in REPRODUCE_CASES]
+)
+def test_reproduce_override_is_refused_at_once(tmp_path, capsys, argv, text):
+    """Before: ``reproduce --draws 0`` ran until its first fit, then a traceback."""
+    work = tmp_path / "work"
+    work.mkdir()
+    code, err = _run(["reproduce", "--out", str(work / "r"), "--quiet", *argv], work, capsys)
+    assert code == 2 and "[invalid_value]" in err and text in err, err
+
+
 SBC_CASES = [
     ("n_sims_zero", ["--n-sims", "0"], "--n-sims"),
     ("n_ranks_zero", ["--n-ranks", "0"], "--n-ranks"),

@@ -62,8 +62,9 @@ def test_non_empty_out_is_refused_before_any_work(tmp_path, capsys):
 @pytest.mark.slow
 def test_fit_writes_design_files_and_is_reproducible(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
-    for out in (a, b):
-        assert main(["fit", str(FINAL), "--data", str(COHORT), "--out", str(out), *QUICK]) == 0
+    codes = [
+        main(["fit", str(FINAL), "--data", str(COHORT), "--out", str(o), *QUICK]) for o in (a, b)
+    ]
     expected = {
         "posterior.nc",
         "spec.toml",
@@ -105,6 +106,8 @@ def test_fit_writes_design_files_and_is_reproducible(tmp_path):
         "passed",
         "thresholds",
     } <= set(diag)
+    # DESIGN 8: exit 3 when the files were written but the diagnostics failed, 0 when they passed
+    assert codes == ([0, 0] if diag["passed"] else [3, 3])
     ta, tb = xr.open_datatree(a / "posterior.nc"), xr.open_datatree(b / "posterior.nc")
     # same seed, data and spec -> identical draws
     np.testing.assert_array_equal(

@@ -30,6 +30,7 @@ EXPECTED_FILES = {
     "evidence_robust_weight.csv",
     "fragility.csv",
     "hazard_ratios_by_interval.csv",
+    "inclusion_rule.csv",
     "orr.json",
     "orr_oc.csv",
     "orr_priors.csv",
@@ -48,6 +49,7 @@ EXPECTED_FILES = {
     "sensitivity_psense.csv",
     "site_count_correlation.csv",
     "table3_comparison.csv",
+    "ttr_comparison.csv",
 }
 """Every file directly in ``reproduce``'s output, beside the folders ``fits/`` and ``figures/``."""
 FIGURES = {"evidence_priors.png", "orr_operating_characteristics.png", "sensitivity.png"}
@@ -61,6 +63,7 @@ FITS = {
     "prs_multivariable",
     "prs_multivariable_time_varying",
     "prs_sites_hierarchical",
+    "ttr_lung",
 }
 TIME_VARYING = {"prs_multivariable_time_varying"}
 
@@ -123,6 +126,37 @@ def test_report_labels_synthetic_data(run):
     html = (run / "report.html").read_text()
     assert "SYNTHETIC" in html
     assert "Table 3" in html and "Objective response" in html
+
+
+def test_prs_fits_declare_the_60_day_inclusion_rule(run):
+    """Issue 17: PRS is fitted given survival to 60 days; the outputs say so."""
+    spec = (run / "fits" / "prs_final" / "spec.toml").read_text()
+    assert 'entry = "prs_entry_months"' in spec and "# - delayed entry" in spec
+    surv = pd.read_csv(run / "fits" / "prs_by_abdominal" / "survival.csv")
+    assert np.allclose(surv["given_alive_at"], 60 / 30.4375, atol=1e-4)
+    assert (surv.loc[surv["time"] < 1.97, "surv_median"] == 1.0).all()
+    table = pd.read_csv(run / "inclusion_rule.csv")
+    assert set(table["model"]) == {"prs_final", "prs_by_abdominal"}
+    hr = table[table["quantity"] == "hazard ratio"]
+    assert set(hr["profile"]) == {"site_abdominal", "n_sites_gt1"}
+    # without entry the curve falls before 60 days; with it S(3 months) is higher
+    early = table[table["quantity"].str.startswith("surv_at_3 (")]
+    assert (early["with_entry_median"] > early["without_entry_median"]).all()
+    html = (run / "report.html").read_text()
+    assert "The 60-day inclusion rule" in html and "conditional on surviving 60 days" in html
+
+
+def test_time_to_recurrence_beside_the_paper(run):
+    comp = pd.read_csv(run / "ttr_comparison.csv")
+    paper = dict(zip(comp["quantity"], comp["paper_value"], strict=True))
+    assert paper["median TTR (months), site_lung=1"] == 16.1
+    assert paper["median TTR (months), site_lung=0"] == 11.2
+    assert paper["P(HR < 1): later recurrence with lung recurrence"] == 0.008
+    hr = comp[comp["quantity"].str.startswith("hazard ratio")].iloc[0]
+    assert hr["posterior_median"] < 1.0 and hr["posterior_high"] < 1.2
+    assert comp["posterior_source"].str.contains("SYNTHETIC").all()
+    assert (run / "fits" / "ttr_lung" / "report.html").exists()
+    assert "Time to recurrence by lung recurrence" in (run / "report.html").read_text()
 
 
 def test_existing_output_is_refused(run, capsys):

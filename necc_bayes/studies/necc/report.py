@@ -23,6 +23,7 @@ from necc_bayes.report.html import (
     render_page,
     warnings_section,
 )
+from necc_bayes.studies.necc.cohort_steps import inclusion_section, ttr_section
 from necc_bayes.studies.necc.context import Context
 from necc_bayes.studies.necc.ph_step import ph_section
 from necc_bayes.survival.page import survival_panels
@@ -220,13 +221,17 @@ def render_reproduce_report(ctx: Context) -> str:
             "prs_by_abdominal",
             "Post-recurrence survival by abdominal recurrence",
             "Paper: median PRS 12.2 vs 26.6 months and 3-year PRS 10.4% vs 66.5% (the paper's "
-            "66.5% is inconsistent with its own 26.6-month median: data/README.md).",
+            "66.5% is inconsistent with its own 26.6-month median: data/README.md). Posterior "
+            "curves, medians and S(t) are conditional on surviving 60 days after recurrence "
+            "(the study's inclusion rule; Kaplan–Meier curves left-truncated there).",
         ),
+        inclusion_section(ctx),
         _group_section(
             ctx,
             "prs_by_sites",
             "Post-recurrence survival by number of recurrent sites",
-            "More than one initial recurrence site vs one.",
+            "More than one initial recurrence site vs one; conditional on surviving 60 days "
+            "after recurrence (the inclusion rule).",
         ),
         _table_section(
             ctx,
@@ -246,6 +251,7 @@ def render_reproduce_report(ctx: Context) -> str:
             "PSIS-LOO comparison of the count entered as >1 vs 1 (the paper) and as a monotone "
             "effect over 1, 2, 3+ sites.",
         ),
+        ttr_section(ctx),
         _sensitivity_section(ctx),
         _orr_section(ctx),
         _evidence_section(ctx),

@@ -28,6 +28,7 @@ from necc_bayes.response.comparison import compare, prior_sensitivity
 from necc_bayes.response.operating_characteristics import decision_matrix, oc_curves, oc_table
 from necc_bayes.spec.settings import SamplerSettings
 from necc_bayes.studies.necc import published
+from necc_bayes.studies.necc.cohort_steps import step_inclusion_rule, step_ttr
 from necc_bayes.studies.necc.comparison import group_prs_comparison, table3_comparison
 from necc_bayes.studies.necc.context import Context
 from necc_bayes.studies.necc.evidence import step_evidence
@@ -224,6 +225,8 @@ STEPS: list[tuple[str, Callable[[Context], None]]] = [
     ("univariate screen (one compiled model)", step_screen),
     ("comparing with the paper", step_comparisons),
     ("proportional hazards of the final and multivariable models", step_ph),
+    ("the 60-day inclusion rule: PRS with and without delayed entry", step_inclusion_rule),
+    ("time to recurrence by lung recurrence", step_ttr),
     ("objective response rates", step_orr),
     ("sensitivity sweeps of the final model (compile once)", step_sensitivity),
     ("evidence from other studies as priors (informed, robust, MAP)", step_evidence),

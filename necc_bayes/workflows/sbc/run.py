@@ -7,7 +7,9 @@ alone):
    term's prior family, baseline rates from the baseline prior (hyperparameters as resolved on
    the real data, e.g. ``Gamma(1, 1/crude rate)``; fixed for every simulation);
 2. simulate a cohort with the **real design** (the spec's covariates, coded as fitted), the
-   **real entry times** (delayed entry: event times given survival to entry) and the
+   **real entry times** (delayed entry: event times given survival to entry), the real strata
+   (one baseline drawn per stratum) and clusters (log-frailties drawn from the frailty prior:
+   ``frailty_sd`` and the first cluster's frailty are ranked too), and the
    **real censoring pattern** (:func:`necc_bayes.survival.ppc.draw_censoring_times`: censored
    patients
    keep their follow-up as censoring time, the censoring time of patients who died is drawn
@@ -34,14 +36,14 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from necc_bayes.errors import DataError, Problem
+from necc_bayes.errors import DataError, Problem, SpecError
 from necc_bayes.report.sweep_figures import SBCCurves, plot_sbc, save
 from necc_bayes.spec.settings import SamplerSettings
 from necc_bayes.survival.fit import model_inputs, model_priors, resolve_spec
@@ -79,16 +81,43 @@ class SBCSetup:
     sampler: SamplerSettings = DEFAULT_SBC_SAMPLER
     n_ranks: int = 100
 
+    def __post_init__(self) -> None:
+        inputs = self.inputs
+        if np.unique(inputs.subject_ids).size < inputs.X.shape[0]:
+            raise SpecError(
+                "sbc",
+                [
+                    Problem(
+                        "sbc_pieces",
+                        "SBC of (start, stop] pieces is not supported: simulating a subject's "
+                        "follow-up would need its covariate path after the observed one",
+                    )
+                ],
+            )
+
     def parameter_names(self) -> list[str]:
-        """Column names of the ranks: ``log_hr[term]`` then ``baseline_hazard[interval]``."""
-        labels = interval_labels(self.inputs.pp)
-        return [f"log_hr[{t}]" for t in self.inputs.terms] + [
-            f"baseline_hazard[{lab}]" for lab in labels
-        ]
+        """Column names of the ranks.
+
+        ``log_hr[term]``, then ``baseline_hazard[interval]`` (``baseline_hazard[stratum,
+        interval]`` per stratum with strata), then ``frailty_sd`` and the first cluster's
+        ``frailty[cluster]`` with a frailty.
+        """
+        inputs = self.inputs
+        labels = interval_labels(inputs.pp)
+        names = [f"log_hr[{t}]" for t in inputs.terms]
+        if inputs.strata is not None:
+            names += [
+                f"baseline_hazard[{s}, {lab}]" for s in inputs.strata_labels for lab in labels
+            ]
+        else:
+            names += [f"baseline_hazard[{lab}]" for lab in labels]
+        if inputs.clusters is not None:
+            names += ["frailty_sd", f"frailty[{inputs.cluster_labels[0]}]"]
+        return names
 
     def meta(self) -> dict[str, Any]:
         """The settings a resumed run must share (written to ``sbc_meta.json``)."""
-        return {
+        out = {
             "seed": self.seed,
             "n_ranks": self.n_ranks,
             "sampler": self.sampler.model_dump() | {"cores": None},
@@ -96,9 +125,15 @@ class SBCSetup:
             "cuts": [float(c) for c in self.inputs.pp.cuts],
             "priors": {t: str(p) for t, p in self.priors.coefficients.items()}
             | {"baseline": str(self.priors.baseline)}
+            | ({"frailty_sd": str(self.priors.frailty_sd)} if self.priors.frailty_sd else {})
             | {f"group{g}": str(grp) for g, grp in enumerate(self.priors.groups)},
             "n_subjects": int(self.inputs.X.shape[0]),
         }
+        if self.inputs.strata is not None:  # keys only when used (older runs resume)
+            out["strata"] = list(self.inputs.strata_labels)
+        if self.inputs.clusters is not None:
+            out["clusters"] = len(self.inputs.cluster_labels)
+        return out
 
 
 def draw_prior(priors: PEMPriors, inputs: PEMInputs, rng) -> tuple[np.ndarray, np.ndarray]:
@@ -112,20 +147,41 @@ def draw_prior(priors: PEMPriors, inputs: PEMInputs, rng) -> tuple[np.ndarray, n
     return draw.log_hr[0], draw.baseline[0]
 
 
-def simulate_inputs(setup: SBCSetup, beta: np.ndarray, lam: np.ndarray, rng) -> PEMInputs:
-    """A cohort with the setup's design and censoring pattern, given true parameters."""
-    X, pp = setup.inputs.X, setup.inputs.pp
+def simulate_inputs(
+    setup: SBCSetup,
+    beta: np.ndarray,
+    lam: np.ndarray,
+    rng,
+    *,
+    frailty: np.ndarray | None = None,
+) -> PEMInputs:
+    """A cohort with the setup's design, entry, strata, clusters and censoring pattern.
+
+    Parameters
+    ----------
+    setup : SBCSetup
+        The real design (rows, covariates, entry times, strata, clusters, censoring).
+    beta : ndarray, shape (p,)
+        True log-HRs.
+    lam : ndarray, shape (J,) or (S, J)
+        True baseline rates (per stratum with strata).
+    rng : numpy.random.Generator
+        Source of randomness.
+    frailty : ndarray, shape (C,), optional
+        True log-frailty of every cluster (models with a frailty).
+    """
+    inputs = setup.inputs
+    X, pp = inputs.X, inputs.pp
     bounds, entry = pp.bounds, pp.entry
-    t_event = simulate_event_times(lam[None, :], beta[None, :], X, bounds, rng, entry=entry)[0]
-    c = draw_censoring_times(setup.inputs.time, pp.event, 1, rng, entry=entry)[0]
+    rates = lam[None, :] if lam.ndim == 1 else lam[np.asarray(inputs.strata)][None, :, :]
+    offset = None if frailty is None else frailty[np.asarray(inputs.clusters)][None, :]
+    t_event = simulate_event_times(
+        rates, beta[None, :], X, bounds, rng, entry=entry, offset=offset
+    )[0]
+    c = draw_censoring_times(inputs.time, pp.event, 1, rng, entry=entry)[0]
     time = np.minimum(t_event, c)
     event = (t_event <= c).astype(np.int64)
-    return PEMInputs(
-        X=X,
-        terms=setup.inputs.terms,
-        pp=expand(time, event, pp.cuts, entry=entry),
-        ids=setup.inputs.ids,
-    )
+    return replace(inputs, pp=expand(time, event, pp.cuts, entry=entry))
 
 
 @dataclass(frozen=True)
@@ -142,21 +198,30 @@ def run_simulation(task: SBCTask) -> dict[str, Any]:
     start = time.perf_counter()
     ss = np.random.SeedSequence([int(setup.seed), int(task.index)])
     prior_ss, data_ss, fit_ss = ss.spawn(3)
-    beta, lam = draw_prior(setup.priors, setup.inputs, np.random.default_rng(prior_ss))
-    inputs = simulate_inputs(setup, beta, lam, np.random.default_rng(data_ss))
+    truth_draw = sample_prior(setup.inputs, setup.priors, np.random.default_rng(prior_ss), 1)
+    beta, lam = truth_draw.log_hr[0], truth_draw.baseline[0]
+    frailty = None if truth_draw.frailty is None else truth_draw.frailty[0]
+    inputs = simulate_inputs(setup, beta, lam, np.random.default_rng(data_ss), frailty=frailty)
     fit_seed = int(fit_ss.generate_state(1)[0] % (2**31))
     idata = process_cache().sample(
         inputs, setup.priors, seed=fit_seed, settings=setup.sampler, post_process=False
     )
     post = idata["posterior"]
-    draws = np.concatenate(
-        [
-            post["log_hr"].transpose("chain", "draw", "term").to_numpy(),
-            post["baseline_hazard"].transpose("chain", "draw", "interval").to_numpy(),
-        ],
-        axis=2,
-    )
-    truth = np.concatenate([beta, lam])
+    base = post["baseline_hazard"]
+    base = base.transpose("chain", "draw", *[d for d in ("stratum", "interval") if d in base.dims])
+    parts = [
+        post["log_hr"].transpose("chain", "draw", "term").to_numpy(),
+        base.to_numpy().reshape(*base.shape[:2], -1),  # stratum-major, as parameter_names
+    ]
+    truths = [beta, lam.ravel()]
+    if frailty is not None and truth_draw.frailty_sd is not None:
+        parts += [
+            post["frailty_sd"].transpose("chain", "draw").to_numpy()[:, :, None],
+            post["frailty"].transpose("chain", "draw", "cluster").to_numpy()[:, :, :1],
+        ]
+        truths += [truth_draw.frailty_sd[:1], frailty[:1]]
+    draws = np.concatenate(parts, axis=2)
+    truth = np.concatenate(truths)
     thinned = thin(draws, setup.n_ranks - 1)
     ranks = (thinned < truth[None, :]).sum(axis=0)
     names = setup.parameter_names()

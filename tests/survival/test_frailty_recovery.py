@@ -29,7 +29,7 @@ from necc_bayes.spec.priors import ExponentialSD, GammaProcessBaseline, NormalPr
 from necc_bayes.spec.settings import SamplerSettings
 from necc_bayes.survival.intervals import expand
 from necc_bayes.survival.model import PEMInputs, PEMPriors
-from necc_bayes.survival.ppc import simulate_event_times
+from necc_bayes.survival.replicates import simulate_event_times
 from necc_bayes.survival.refit import ModelCache
 
 CLUSTERS, PER_CLUSTER = 40, 6

@@ -10,7 +10,7 @@ alone):
    **real entry times** (delayed entry: event times given survival to entry), the real strata
    (one baseline drawn per stratum) and clusters (log-frailties drawn from the frailty prior:
    ``frailty_sd`` and the first cluster's frailty are ranked too), and the
-   **real censoring pattern** (:func:`necc_bayes.survival.ppc.draw_censoring_times`: censored
+   **real censoring pattern** (:func:`necc_bayes.survival.replicates.draw_censoring_times`: censored
    patients
    keep their follow-up as censoring time, the censoring time of patients who died is drawn
    from the reverse Kaplan–Meier given it exceeds their death time); event times by exact

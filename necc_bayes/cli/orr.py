@@ -65,11 +65,13 @@ def _run_orr(args: argparse.Namespace) -> int:
         prior_sensitivity,
     )
     from necc_bayes.response.inputs import parse_counts, parse_prior
-    from necc_bayes.studies.necc.published import STUDY_CONTROL, table5_counts
+    from necc_bayes.studies.necc.published import non_ici_counts, table5_counts
 
     if args.from_table5:
         treated = table5_counts(args.definition)
-        control = STUDY_CONTROL if args.control is None else parse_counts(args.control, "--control")
+        control = (
+            non_ici_counts() if args.control is None else parse_counts(args.control, "--control")
+        )
     else:
         given = (("--treated", args.treated), ("--control", args.control))
         missing = [name for name, value in given if not value]

@@ -10,6 +10,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from necc_bayes.data.bundled import bundled_path
+from necc_bayes.errors import SpecError
 from necc_bayes.studies.necc import published
 
 N = 88  # Methods: "Finally, 88 patients ... were included"
@@ -276,3 +278,53 @@ def test_outcomes_match_tables():
     sub = [k for k in out if k.startswith("abdominal_")]
     assert sum(out[k]["value"] for k in sub) == 36
     assert isinstance(published.load_table("table1"), pd.DataFrame)
+
+
+def test_orr_denominators_are_the_assessed_and_say_so_in_their_keys():
+    # reference: the paper's Results text, "among the rest 53 patients who received no PD-1
+    # inhibitors, 41 patients were assessed by imaging ... (9/41)"; Methods: 16 of 22 assessed
+    out = published.outcomes()
+    assert published.outcome("orr_ici_denominator") == 16
+    assert published.outcome("orr_non_ici_denominator") == 41
+    for arm in ("ici", "non_ici"):
+        responders = out[f"orr_{arm}_responders"]
+        denominator = out[responders["denominator_key"]]
+        assert responders["denominator_key"] == f"orr_{arm}_denominator"
+        assert denominator["value"] == responders["denominator"]
+        assert denominator["role"].startswith("denominator")
+    for key in ("non_ici_patients", "ici_patients"):  # group sizes, labelled as such
+        assert out[key]["role"].startswith("patient count"), key
+    assert published.outcome("non_ici_patients") == 53
+    denominators = {v["value"] for k, v in out.items() if k.endswith("_denominator")}
+    assert 53 not in denominators
+
+
+def test_orr_counts_from_table5_agree_with_the_text():
+    # reference: Table 5 (final status CR/PR 7 of 16; best response CR 5 + PR 3) and the text
+    assert published.table5_counts("final") == (
+        published.outcome("orr_ici_responders"),
+        published.outcome("orr_ici_denominator"),
+    ) == (7, 16)
+    best = published.outcome("ici_best_response_cr") + published.outcome("ici_best_response_pr")
+    assert published.table5_counts("best") == (best, 16) == (8, 16)
+    assert published.non_ici_counts() == (9, 41)
+
+
+def test_renamed_outcome_key_names_its_new_key():
+    with pytest.raises(KeyError, match="orr_ici_denominator"):
+        published.outcome("ici_assessed")
+    with pytest.raises(SpecError, match="definition"):
+        published.table5_counts("initial")
+
+
+def test_table3_as_printed_keeps_the_text_of_the_numbers():
+    # reference: data/published/table3.csv read as text
+    import csv
+
+    path = bundled_path("data/published/table3.csv")
+    with path.open(encoding="utf-8", newline="") as fh:
+        raw = list(csv.DictReader(fh))
+    text = published.table3(as_printed=True)
+    for col in published.TABLE3_NUMBERS:
+        assert list(text[col]) == [r[col] for r in raw], col
+    assert published.table3().loc[3, "p"] == 0.77 and text.loc[3, "p"] == "0.770"

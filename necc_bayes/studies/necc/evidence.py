@@ -237,8 +237,9 @@ def step_evidence(ctx: Context) -> None:
                                  sampler=ctx.fits["prs_final_robust"].spec.sampler)
     ctx.tables["evidence_robust_weight"] = sweep.table
     # the paper's ORR comparison: 7/16 (ICI) vs 9/41 (non-ICI patients assessed by imaging)
-    treated = (int(published.outcome("orr_ici_responders")), int(published.outcome("ici_assessed")))
-    ctx.tables["evidence_orr"] = orr_table(treated, published.STUDY_CONTROL)
+    ctx.tables["evidence_orr"] = orr_table(
+        published.table5_counts("final"), published.non_ici_counts()
+    )
     figures = ctx.out / "figures"
     figures.mkdir(parents=True, exist_ok=True)
     plot_density_panels(density_panels(fits), figures / "evidence_priors.png")

@@ -91,13 +91,20 @@ def load_table(name: str) -> pd.DataFrame:
     return pd.read_csv(path, dtype=_DTYPES[name], keep_default_na=False, na_values=[""])
 
 
-def table3(model: str | None = None) -> pd.DataFrame:
+TABLE3_NUMBERS = ("p", "hr", "ci_low", "ci_high")
+"""Table 3's numeric columns (floats, or the printed text with ``table3(as_printed=True)``)."""
+
+
+def table3(model: str | None = None, *, as_printed: bool = False) -> pd.DataFrame:
     """Return Table 3 (Cox HRs for PRS), optionally one model only.
 
     Parameters
     ----------
     model : {"univariate", "multivariable"}, optional
         Keep only this model's rows.
+    as_printed : bool
+        Keep :data:`TABLE3_NUMBERS` as the text of the bundled file (strings, byte for byte:
+        ``"0.770"``, not ``0.77``) instead of parsing them as floats.
 
     Returns
     -------
@@ -106,6 +113,11 @@ def table3(model: str | None = None) -> pd.DataFrame:
         ``hr_refers_to``, ``model``, ``p``, ``hr``, ``ci_low``, ``ci_high``.
     """
     df = load_table("table3")
+    if as_printed:
+        path = bundled_path("data/published/table3.csv")
+        text = pd.read_csv(path, dtype="string", keep_default_na=False)
+        for col in TABLE3_NUMBERS:
+            df[col] = text[col]
     if model is None:
         return df
     if model not in ("univariate", "multivariable"):
@@ -150,6 +162,9 @@ def outcomes() -> dict[str, dict[str, Any]]:
     return {item["key"]: item for item in doc["outcomes"]}
 
 
+_RENAMED = {"ici_assessed": "orr_ici_denominator"}
+
+
 def outcome(key: str) -> float:
     """Return one outcome number from the text, e.g. ``outcome("prs_5y_percent") == 20.6``.
 
@@ -162,12 +177,22 @@ def outcome(key: str) -> float:
     -------
     float
         The printed value.
+
+    Raises
+    ------
+    KeyError
+        For a key not in the file (naming the new key of a renamed one).
     """
-    return float(outcomes()[key]["value"])
+    table = outcomes()
+    if key not in table:
+        hint = f" (renamed {_RENAMED[key]!r})" if key in _RENAMED else ""
+        raise KeyError(f"no outcome {key!r} in data/published/outcomes.json{hint}")
+    return float(table[key]["value"])
 
 
-STUDY_CONTROL = (9, 41)
-"""Non-ICI arm of the study: 9 responders among 41 assessed (text, Results)."""
+RESPONSE_DEFINITIONS: dict[str, str] = {"final": "final_status", "best": "best_response"}
+"""Responder definitions of the ICI arm -> Table 5 column. Responder = CR or PR. ``final``
+(the final disease status) is the paper's ORR, 7/16; ``best`` (best response) gives 8/16."""
 
 
 def table5_counts(definition: str = "final") -> tuple[int, int]:
@@ -177,11 +202,25 @@ def table5_counts(definition: str = "final") -> tuple[int, int]:
     ----------
     definition : {"final", "best"}
         Response by final disease status (the paper's 7/16) or by best response (8/16).
-        Responder = CR or PR.
+
+    Raises
+    ------
+    SpecError
+        Rule ``definition_choice`` for any other definition.
     """
-    column = {"final": "final_status", "best": "best_response"}.get(definition)
+    column = RESPONSE_DEFINITIONS.get(definition)
     if column is None:
         msg = f"definition must be 'final' or 'best', got {definition!r}"
         raise SpecError("--definition", [Problem("definition_choice", msg, "--definition")])
     status = table5()[column].astype(str).str.strip().str.upper()
     return int(status.isin(["CR", "PR"]).sum()), len(status)
+
+
+def non_ici_counts() -> tuple[int, int]:
+    """Return ``(responders, assessed)`` of the non-ICI arm as printed in the text: 9/41.
+
+    The denominator is ``orr_non_ici_denominator``: the 41 patients assessed by imaging. The
+    53 of ``non_ici_patients`` are all patients without a PD-1 inhibitor, 12 of whom were
+    not assessed by imaging, so 53 is not a denominator of any response rate.
+    """
+    return int(outcome("orr_non_ici_responders")), int(outcome("orr_non_ici_denominator"))

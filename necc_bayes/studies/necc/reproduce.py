@@ -146,7 +146,10 @@ def posterior_correlation(result: PEMResult, term: str) -> pd.DataFrame:
 
 def step_orr(ctx: Context) -> None:
     """ICI vs non-ICI objective response: every built-in prior, and operating characteristics."""
-    treated = (int(published.outcome("orr_ici_responders")), int(published.outcome("ici_assessed")))
+    treated = (
+        int(published.outcome("orr_ici_responders")),
+        int(published.outcome("orr_ici_denominator")),
+    )
     control = (
         int(published.outcome("orr_non_ici_responders")),
         int(published.outcome("non_ici_patients")),

@@ -81,9 +81,17 @@ fig = survival_figure(result)
 HTML(f'<img src="{to_data_uri(fig)}" alt="posterior survival curves with Kaplan-Meier">')"""),
     ("md", """## 6. Objective response: ICI 7/16 vs non-ICI 9/41
 
-Closed-form beta-binomial comparison (the paper's own counts), under every built-in prior."""),
-    ("code", """print(compare((7, 16), (9, 41), delta=0.1))
-prior_sensitivity((7, 16), (9, 41), delta=0.1)"""),
+Closed-form beta-binomial comparison of the paper's own counts, under every built-in prior.
+Both denominators are the patients *assessed* by imaging: 16 of the 22 ICI patients (Table 5)
+and 41 of the 53 patients without a PD-1 inhibitor (Results text); responders are CR or PR by
+final status, as in the paper."""),
+    ("code", """ici = published.table5_counts("final")  # (7, 16): final-status responders/assessed
+non_ici = published.non_ici_counts()      # (9, 41): responders / assessed (not / 53)
+print(compare(ici, non_ici, delta=0.1))
+prior_sensitivity(ici, non_ici, delta=0.1)"""),
+    ("md", """By *best* response Table 5 gives 8/16 instead of 7/16, and the answer moves:"""),
+    ("code", """best = published.table5_counts("best")   # (8, 16)
+print(compare(best, non_ici, delta=0.1))"""),
     ("md", """## 7. Everything at once
 
 `necc-bayes reproduce --out results/` (or `make reproduce`) runs the whole re-analysis —

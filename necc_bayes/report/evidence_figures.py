@@ -21,6 +21,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import ticker
 
+from necc_bayes.report.figures import label_figure, save_figure
+
 _STYLES = {  # per kind (first word of the curve's name): colours cycle within a kind
     "prior": ("--", ("tab:blue", "tab:purple", "tab:cyan")),
     "likelihood": (":", ("grey",)),
@@ -51,7 +53,9 @@ class DensityPanel:
     note: str = ""
 
 
-def plot_density_panels(panels: Sequence[DensityPanel], path: str | Path) -> Path:
+def plot_density_panels(
+    panels: Sequence[DensityPanel], path: str | Path, *, label: str | None = None
+) -> Path:
     """Draw one panel per term side by side and write the figure to ``path``.
 
     Parameters
@@ -60,6 +64,8 @@ def plot_density_panels(panels: Sequence[DensityPanel], path: str | Path) -> Pat
         The curves of each informed term.
     path : str or Path
         Output file (format from the suffix).
+    label : str, optional
+        The data's provenance, put in the figure's title (and its file's metadata).
 
     Returns
     -------
@@ -87,7 +93,6 @@ def plot_density_panels(panels: Sequence[DensityPanel], path: str | Path) -> Pat
         if panel.note:
             ax.text(0.02, 0.97, panel.note, transform=ax.transAxes, va="top", fontsize=7)
         ax.legend(fontsize=7, loc="upper right")
-    path = Path(path)
-    fig.savefig(path, dpi=120)
+    out = save_figure(label_figure(fig, label), path, dpi=120)
     plt.close(fig)
-    return path
+    return out

@@ -12,6 +12,7 @@ import base64
 import io
 import textwrap
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -131,17 +132,47 @@ def _figure(**kwargs) -> Figure:
     return Figure(**kwargs)
 
 
+def label_figure(fig: Figure, label: str | None) -> Figure:
+    """Put ``label`` (e.g. the data's provenance) into the figure's title and return the figure.
+
+    The label becomes the figure's suptitle, after any suptitle it already has; every file
+    written by :func:`to_data_uri` or :func:`save_figure` records that title as its metadata
+    (PNG ``Title``, SVG ``dc:title``), so the label can be read back without OCR.
+    """
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+    if not label:
+        return fig
+    current = fig.get_suptitle()
+    fig.suptitle(f"{current} — {label}" if current else label, fontsize=9)
+    if not isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine):
+        fig.tight_layout()  # again, now around the title (constrained layout does it itself)
+    return fig
+
+
 def to_data_uri(fig: Figure, fmt: str = "svg", dpi: int = 110) -> str:
     """Return the figure as a ``data:image/svg+xml;base64,...`` or ``data:image/png`` URI."""
     buf = io.BytesIO()
-    fig.savefig(buf, format=fmt, dpi=dpi, bbox_inches="tight", metadata=_metadata(fmt))
+    fig.savefig(buf, format=fmt, dpi=dpi, bbox_inches="tight", metadata=_metadata(fig, fmt))
     mime = "image/svg+xml" if fmt == "svg" else f"image/{fmt}"
     return f"data:{mime};base64,{base64.b64encode(buf.getvalue()).decode('ascii')}"
 
 
-def _metadata(fmt: str) -> dict[str, str | None]:
-    # no creation date, so the same fit gives byte-identical reports
-    return {"Date": None} if fmt == "svg" else {}
+def save_figure(fig: Figure, path: str | Path, dpi: int = 150) -> Path:
+    """Write the figure to ``path`` (format from the suffix) with its title as metadata."""
+    out = Path(path)
+    fig.savefig(out, dpi=dpi, metadata=_metadata(fig, out.suffix.lstrip(".").lower() or "png"))
+    return out
+
+
+def _metadata(fig: Figure, fmt: str) -> dict[str, str | None]:
+    meta: dict[str, str | None] = {}
+    title = fig.get_suptitle()
+    if title and fmt in ("svg", "png", "pdf"):
+        meta["Title"] = title
+    if fmt == "svg":  # no creation date, so the same fit gives byte-identical reports
+        meta["Date"] = None
+    return meta
 
 
 def forest_plot(hr: pd.DataFrame, ci_prob: float = 0.95) -> Figure:

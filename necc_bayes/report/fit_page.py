@@ -95,6 +95,9 @@ class FitPage:
     imputation, imputed : DataFrame or None
         With ``data.missing = "model"``: one row per incomplete covariate (counts, means,
         modelled vs complete-case log-HR) and the posterior of every missing value.
+    data_label : str or None
+        Provenance of the data (e.g. ``"SYNTHETIC cohort (not study data)"``), added to the
+        title and caption of every figure; None for none.
     """
 
     title: str
@@ -130,20 +133,22 @@ class FitPage:
     informative_priors: pd.DataFrame | None = None
     imputation: pd.DataFrame | None = None
     imputed: pd.DataFrame | None = None
+    data_label: str | None = None
 
 
 def fit_sections(page: FitPage) -> list[Section]:
     """Every section of one fit's report, in reading order."""
+    label = page.data_label
     sections = [
         warnings_section(page.failures, page.notes),
-        hazard_ratio_section(page.hazard_ratios, page.ci_prob),
+        hazard_ratio_section(page.hazard_ratios, page.ci_prob, label=label),
     ]
     if page.informative_priors is not None and len(page.informative_priors):
         sections.append(informative_prior_section(page.informative_priors))
     if page.hazard_ratios_by_interval is not None:
         sections.append(
             time_varying_section(
-                page.hazard_ratios_by_interval, t_max=page.t_max, ci_prob=page.ci_prob
+                page.hazard_ratios_by_interval, t_max=page.t_max, ci_prob=page.ci_prob, label=label
             )
         )
     view = page.survival if page.survival_view is None else page.survival_view
@@ -153,6 +158,7 @@ def fit_sections(page: FitPage) -> list[Section]:
             page.survival_summary,
             page.survival_panels,
             population_averaged="frailty" in page.survival.columns,
+            label=label,
         )
     )
     structure = cohort_section(page.cohort_features, page.curve_notes, page.frailty)
@@ -161,10 +167,12 @@ def fit_sections(page: FitPage) -> list[Section]:
     if page.imputation is not None and page.imputed is not None:
         sections.append(imputation_section(page.imputation, page.imputed))
     sections += [
-        diagnostics_section(page.diagnostics, page.trace_draws),
-        ppc_section(page.ppc),
+        diagnostics_section(page.diagnostics, page.trace_draws, label=label),
+        ppc_section(page.ppc, label=label),
     ]
-    group = group_ppc_section(page.ppc_groups, page.ppc_group_coverage, ci_prob=page.ci_prob)
+    group = group_ppc_section(
+        page.ppc_groups, page.ppc_group_coverage, ci_prob=page.ci_prob, label=label
+    )
     if group is not None:
         sections.append(group)
     sections.append(
@@ -174,9 +182,10 @@ def fit_sections(page: FitPage) -> list[Section]:
             page.ph_method,
             t_max=page.t_max,
             ci_prob=page.ci_prob,
+            label=label,
         )
     )
-    sections.append(prior_predictive_section(page.prior, page.prior_table))
+    sections.append(prior_predictive_section(page.prior, page.prior_table, label=label))
     if page.loo is not None:
         sections.append(loo_section(page.loo))
     sections.append(data_section(page.data_overview, page.data_terms, page.data_intervals))

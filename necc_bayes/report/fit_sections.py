@@ -8,6 +8,7 @@ them with their own titles and anchors.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,7 @@ from necc_bayes.report.figures import (
     PriorBands,
     SurvivalPanel,
     forest_plot,
+    label_figure,
     ppc_plot,
     prior_predictive_plot,
     survival_plot,
@@ -30,6 +32,18 @@ from necc_bayes.report.html import Section, details, figure, html_table, paragra
 from necc_bayes.report.ph_figures import group_ppc_plot, hr_by_interval_plot, ph_interval_plot
 from necc_bayes.spec.io import to_toml
 from necc_bayes.spec.model import ModelSpec
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+
+def labelled_figure(
+    fig: Figure, caption: str, alt: str, label: str | None = None, fmt: str = "svg"
+) -> Markup:
+    """Embed a matplotlib figure; a ``label`` (the data's provenance) joins title and caption."""
+    label_figure(fig, label)
+    text = f"{caption} Data: {label}." if label else caption
+    return figure(to_data_uri(fig, fmt=fmt), text, alt)
 
 
 def spec_section(spec: ModelSpec, anchor: str = "spec") -> Section:
@@ -61,14 +75,15 @@ def data_section(
 
 
 def hazard_ratio_section(
-    hr: pd.DataFrame, ci_prob: float, anchor: str = "hazard-ratios"
+    hr: pd.DataFrame, ci_prob: float, anchor: str = "hazard-ratios", *, label: str | None = None
 ) -> Section:
     """Forest plot and table of the posterior hazard ratios."""
-    fig = figure(
-        to_data_uri(forest_plot(hr, ci_prob)),
+    fig = labelled_figure(
+        forest_plot(hr, ci_prob),
         f"Posterior median hazard ratio with {ci_prob:.0%} equal-tailed interval per term "
         "(log scale; dashed line: HR = 1).",
         "hazard ratio forest plot",
+        label,
     )
     return Section("Hazard ratios", anchor, fig + html_table(hr))
 
@@ -88,7 +103,12 @@ def informative_prior_section(table: pd.DataFrame, anchor: str = "informative-pr
 
 
 def time_varying_section(
-    table: pd.DataFrame, *, t_max: float, ci_prob: float, anchor: str = "time-varying"
+    table: pd.DataFrame,
+    *,
+    t_max: float,
+    ci_prob: float,
+    anchor: str = "time-varying",
+    label: str | None = None,
 ) -> Section:
     """HR(t) of each time-varying term: a figure and the per-interval table."""
     body = paragraph(
@@ -99,12 +119,13 @@ def time_varying_section(
     )
     for term in dict.fromkeys(table["term"]):
         fig = hr_by_interval_plot(table, str(term), t_max=t_max, ci_prob=ci_prob)
-        body += figure(
-            to_data_uri(fig),
+        body += labelled_figure(
+            fig,
             f"{term}: posterior median hazard ratio per interval with its {ci_prob:.0%} "
             "equal-tailed band (log scale; the last interval is drawn to the largest "
             "follow-up time).",
             f"time-varying hazard ratio of {term}",
+            label,
         )
     return Section("Time-varying hazard ratios", anchor, body + html_table(table))
 
@@ -116,6 +137,7 @@ def survival_section(
     anchor: str = "survival",
     *,
     population_averaged: bool = False,
+    label: str | None = None,
 ) -> Section:
     """Posterior survival curves with bands and Kaplan–Meier overlays, and the summary table.
 
@@ -124,13 +146,14 @@ def survival_section(
     """
     fig = survival_plot(surv, panels)
     which = " (population-averaged over the frailty)" if population_averaged else ""
-    body = figure(
-        to_data_uri(fig),
+    body = labelled_figure(
+        fig,
         f"Posterior median survival with pointwise bands per covariate profile{which} "
         "(shaded), and Kaplan–Meier curves of the data (black: whole cohort or stratum; "
         "dotted: subgroups). Model curves hold the other covariates at their means; KM curves "
         "are unadjusted.",
         "survival curves with Kaplan-Meier overlay",
+        label,
     )
     means = summary[summary["profile"] == summary["profile"].iloc[0]]
     body += Markup(f"<h3>Profile '{escape(summary['profile'].iloc[0])}'</h3>") + html_table(means)
@@ -181,7 +204,11 @@ def cohort_section(
 
 
 def diagnostics_section(
-    diag: DiagnosticsReport, trace_draws: dict[str, np.ndarray], *, anchor: str = "diagnostics"
+    diag: DiagnosticsReport,
+    trace_draws: dict[str, np.ndarray],
+    *,
+    anchor: str = "diagnostics",
+    label: str | None = None,
 ) -> Section:
     """Verdict, summary numbers against thresholds, per-parameter table, worst-parameter plots."""
     th = diag.thresholds
@@ -236,12 +263,14 @@ def diagnostics_section(
         cell_class=lambda c, r: "fail" if r["parameter"] in failed.get(c, set()) else "",
     )
     worst = list(trace_draws)
-    plot = figure(
-        to_data_uri(trace_rank_plot(trace_draws), fmt="png"),
+    plot = labelled_figure(
+        trace_rank_plot(trace_draws),
         f"Trace and rank histograms of the {len(worst)} parameters furthest from passing "
         f"({', '.join(worst)}). Flat rank histograms and overlapping traces mean the chains "
         "agree.",
         "trace and rank plots",
+        label,
+        fmt="png",
     )
     body = Markup("<p>Verdict: ") + badge + Markup("</p>") + summary
     n_fail = int((~flagged["ok"]).sum())
@@ -251,14 +280,15 @@ def diagnostics_section(
     return Section("Convergence diagnostics", anchor, body)
 
 
-def ppc_section(ppc: PPCView, anchor: str = "ppc") -> Section:
+def ppc_section(ppc: PPCView, anchor: str = "ppc", *, label: str | None = None) -> Section:
     """Posterior predictive check: KM band plot, coverage, per-interval event p-values."""
-    body = figure(
-        to_data_uri(ppc_plot(ppc)),
+    body = labelled_figure(
+        ppc_plot(ppc),
         f"Left: observed Kaplan–Meier curve over the {ppc.ci_prob:.0%} pointwise band of "
         f"{ppc.n_replicates} replicate cohorts' KM curves. Right: observed events per interval "
         "against the replicates.",
         "posterior predictive check",
+        label,
     )
     band = (
         f"The observed KM curve lies inside the band on {ppc.coverage:.1%} of the time grid. "
@@ -283,6 +313,7 @@ def ph_section(
     t_max: float,
     ci_prob: float,
     anchor: str = "ph-check",
+    label: str | None = None,
 ) -> Section:
     """The proportional-hazards check: table, and a figure per flagged term.
 
@@ -298,6 +329,8 @@ def ph_section(
         Largest follow-up time.
     ci_prob : float
         Probability of the per-interval intervals.
+    label : str, optional
+        The data's provenance, added to each figure's title and caption.
     """
     flagged = table[table["flagged"]]
     if flagged.empty:
@@ -319,46 +352,59 @@ def ph_section(
     body += html_table(table, row_class=lambda r: "fail" if r["flagged"] else "")
     for term in flagged.loc[flagged["scope"] == "term", "term"]:
         fig = ph_interval_plot(intervals, str(term), t_max=t_max, ci_prob=ci_prob)
-        body += figure(
-            to_data_uri(fig),
+        body += labelled_figure(
+            fig,
             f"{term}: log-HR per interval, one Newton step from the proportional-hazards fit "
             "(approximately the unsmoothed interval-by-interval Poisson fit), against the "
             "constant posterior-mean log-HR (dashed). A trend across intervals is what the "
             "check detects.",
             f"per-interval log hazard ratio of {term}",
+            label,
         )
     return Section("Proportional hazards", anchor, body)
 
 
 def group_ppc_section(
-    groups: pd.DataFrame, coverage: pd.DataFrame, *, ci_prob: float, anchor: str = "ppc-groups"
+    groups: pd.DataFrame,
+    coverage: pd.DataFrame,
+    *,
+    ci_prob: float,
+    anchor: str = "ppc-groups",
+    label: str | None = None,
 ) -> Section | None:
     """Kaplan–Meier per covariate level against the replicate bands (None without groups)."""
     if groups.empty:
         return None
-    body = figure(
-        to_data_uri(group_ppc_plot(groups, ci_prob=ci_prob)),
+    body = labelled_figure(
+        group_ppc_plot(groups, ci_prob=ci_prob),
         "Posterior predictive check by group: each level's observed Kaplan–Meier curve over "
         f"the {ci_prob:.0%} pointwise band of the same replicate cohorts. Under "
         "non-proportional hazards a level's curve leaves its band (above early and below "
         "late, or the reverse). Pointwise KM bands are wide: this check is weaker than the "
         "proportional-hazards score check.",
         "posterior predictive check by group",
+        label,
     )
     body += html_table(coverage, row_class=lambda r: "fail" if r["coverage"] < 0.9 else "")
     return Section("Posterior predictive check by group", anchor, body)
 
 
 def prior_predictive_section(
-    prior: PriorBands, table: pd.DataFrame, anchor: str = "prior-predictive"
+    prior: PriorBands,
+    table: pd.DataFrame,
+    anchor: str = "prior-predictive",
+    *,
+    label: str | None = None,
 ) -> Section:
     """What the priors alone imply for survival (plot for one profile, table for all)."""
     fig = prior_predictive_plot(prior)
-    body = figure(
-        to_data_uri(fig, fmt="png"),
+    body = labelled_figure(
+        fig,
         "Survival curves drawn from the priors only (before seeing the outcomes), with 50% and "
         "95% bands and a few single draws; dotted lines mark the summary times.",
         "prior predictive survival",
+        label,
+        fmt="png",
     )
     body += paragraph(
         "p_below_0_01 / p_above_0_99: prior probability that survival at that time is below "

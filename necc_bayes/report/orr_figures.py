@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from necc_bayes.report.figures import label_figure, save_figure
+
 
 @dataclass(frozen=True)
 class OCCurves:
@@ -62,7 +64,9 @@ class PosteriorCurves:
     p_treated_better: float
 
 
-def plot_operating_characteristics(curves: OCCurves, path: str | Path) -> Path:
+def plot_operating_characteristics(
+    curves: OCCurves, path: str | Path, *, label: str | None = None
+) -> Path:
     """Power curves against the true treated rate, and type-I error against a common rate.
 
     Parameters
@@ -71,6 +75,8 @@ def plot_operating_characteristics(curves: OCCurves, path: str | Path) -> Path:
         Probabilities of declaring benefit.
     path : str or Path
         Output file (format from the suffix, e.g. ``.png`` or ``.svg``).
+    label : str, optional
+        Appended to the figure's title (e.g. where the arm sizes come from).
 
     Returns
     -------
@@ -103,9 +109,12 @@ def plot_operating_characteristics(curves: OCCurves, path: str | Path) -> Path:
     )
     ax_pow.legend(fontsize=7)
     ax_t1.legend(fontsize=7)
-    fig.suptitle(f"Rule: P(p_t > p_c | data) > c; prior {curves.prior}", fontsize=9)
-    out = Path(path)
-    fig.savefig(out)
+    fig.suptitle(
+        f"Rule: P(p_t > p_c | data) > c; prior {curves.prior}; "
+        f"n_t={curves.n_treated} vs n_c={curves.n_control}",
+        fontsize=9,
+    )
+    out = save_figure(label_figure(fig, label), path, dpi=100)
     plt.close(fig)
     return out
 
@@ -133,7 +142,6 @@ def plot_posteriors(curves: PosteriorCurves, path: str | Path) -> Path:
         xlim=(-1, 1),
     )
     ax_d.legend(fontsize=7)
-    out = Path(path)
-    fig.savefig(out)
+    out = save_figure(fig, path, dpi=100)
     plt.close(fig)
     return out

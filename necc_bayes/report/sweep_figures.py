@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from necc_bayes.report.figures import save_figure
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
@@ -163,5 +165,5 @@ def to_svg(fig: Figure) -> str:
 
 
 def save(fig: Figure, path: str) -> None:
-    """Write the figure (format from the file suffix)."""
-    fig.savefig(path, dpi=150)
+    """Write the figure (format from the file suffix; its title recorded as metadata)."""
+    save_figure(fig, path, dpi=150)

@@ -131,13 +131,16 @@ def _subjects(cohort: Cohort) -> str:
     return f"{n} subjects" + (f" ({rows} rows)" if rows != n else "")
 
 
-def fit_page(result: PEMResult) -> FitPage:
+def fit_page(result: PEMResult, *, data_label: str | None = None) -> FitPage:
     """Compute everything the report of one fit shows.
 
     Parameters
     ----------
     result : PEMResult
         The fit (its cached summaries, diagnostics and posterior predictive check are used).
+    data_label : str, optional
+        Provenance of the data (e.g. ``"SYNTHETIC cohort (not study data)"``): in the page
+        title, the header and every figure's title and caption.
 
     Returns
     -------
@@ -171,8 +174,9 @@ def fit_page(result: PEMResult) -> FitPage:
     attrs = result.idata.attrs
     verdict = "convergence checks passed" if diag.passed else "CONVERGENCE FAILED"
     return FitPage(
-        title=f"necc-bayes fit: {result.spec.name}",
+        title=f"necc-bayes fit: {result.spec.name}" + (f" — {data_label}" if data_label else ""),
         subtitle=[
+            *([f"Data: {data_label}"] if data_label else []),
             result.spec.description,
             f"data: {cohort.source} — {_subjects(cohort)}, {cohort.n_events} events — {verdict}",
             f"spec hash {attrs.get('spec_hash', '')} — seed {attrs.get('seed', '')} — "
@@ -214,9 +218,10 @@ def fit_page(result: PEMResult) -> FitPage:
         informative_priors=informative_prior_table(result),
         imputation=result.imputation_summary(),
         imputed=result.imputed_values(),
+        data_label=data_label,
     )
 
 
-def render_fit_report(result: PEMResult) -> str:
-    """The self-contained HTML report of one fit (``report.html``)."""
-    return render_fit_page(fit_page(result))
+def render_fit_report(result: PEMResult, *, data_label: str | None = None) -> str:
+    """The self-contained HTML report of one fit (``report.html``), optionally labelled."""
+    return render_fit_page(fit_page(result, data_label=data_label))

@@ -28,33 +28,46 @@ with time-varying terms, ``frailty.csv`` with a shared frailty and ``imputation.
 posterior of every missing covariate value) with ``data.missing = "model"``."""
 
 
-def write_fit_files(result: PEMResult, directory: Path) -> None:
-    """Write every file of :data:`FIT_FILES` into an existing directory."""
+def write_fit_files(result: PEMResult, directory: Path, *, data_label: str | None = None) -> None:
+    """Write every file of :data:`FIT_FILES` into an existing directory.
+
+    Parameters
+    ----------
+    result : PEMResult
+        The fit.
+    directory : Path
+        An existing directory.
+    data_label : str, optional
+        Provenance of the data (e.g. ``"SYNTHETIC cohort (not study data)"``): added to the
+        CSV tables as a last column ``data_source`` and to the report's title and figures.
+    """
     result.to_netcdf(directory / "posterior.nc")
     header = (
         f"# Resolved specification written by necc-bayes for data {result.checked.cohort.source}\n"
         "# (every default made explicit; re-running with it gives the same model).\n"
     )
     (directory / "spec.toml").write_text(to_toml(result.spec, header=header), encoding="utf-8")
-    result.hazard_ratios().to_csv(directory / "hazard_ratios.csv", index=False)
-    if result.time_varying:
-        by_interval = result.hazard_ratios_by_interval()
-        by_interval.to_csv(directory / "hazard_ratios_by_interval.csv", index=False)
-    result.survival().to_csv(directory / "survival.csv", index=False)
-    result.survival_summary().to_csv(directory / "survival_summary.csv", index=False)
-    if (frailty := result.frailty()) is not None:  # models with a shared frailty
-        frailty.to_csv(directory / "frailty.csv", index=False)
-    if (imputed := result.imputed_values()) is not None:  # data.missing = "model"
-        imputed.to_csv(directory / "imputation.csv", index=False)
     ph = result.ph_check()
-    ph.table.to_csv(directory / "ph_check.csv", index=False)
+    tables = [("hazard_ratios", result.hazard_ratios())]
+    if result.time_varying:
+        tables.append(("hazard_ratios_by_interval", result.hazard_ratios_by_interval()))
+    tables += [("survival", result.survival()), ("survival_summary", result.survival_summary())]
+    if (frailty := result.frailty()) is not None:  # models with a shared frailty
+        tables.append(("frailty", frailty))
+    if (imputed := result.imputed_values()) is not None:  # data.missing = "model"
+        tables.append(("imputation", imputed))
+    tables.append(("ph_check", ph.table))
+    for name, table in tables:
+        labelled = table.assign(data_source=data_label) if data_label else table
+        labelled.to_csv(directory / f"{name}.csv", index=False)
     diagnostics = {
         **result.diagnostics().to_dict(),
         "ppc": result.posterior_predictive_check().to_dict(),
         "ph_check": ph.to_dict(),
     }
     (directory / "diagnostics.json").write_text(json.dumps(diagnostics, indent=2), encoding="utf-8")
-    (directory / "report.html").write_text(render_fit_report(result), encoding="utf-8")
+    report = render_fit_report(result, data_label=data_label)
+    (directory / "report.html").write_text(report, encoding="utf-8")
 
 
 def write_fit_outputs(result: PEMResult, out: str | Path, *, overwrite: bool = False) -> Path:

@@ -45,7 +45,13 @@ ABS = 1e-4  # probabilities, rates, differences (exact computations on both side
 REL = 1e-4  # risk- and odds-ratio quantiles (values up to ~13)
 
 SYNTHETIC = "SYNTHETIC"
-ORR_OUTPUTS = {"orr.json", "orr_priors.csv", "orr_oc.csv", "orr_definitions.csv"}
+ORR_OUTPUTS = {
+    "orr.json",
+    "orr_priors.csv",
+    "orr_oc.csv",
+    "orr_definitions.csv",
+    "evidence_orr.csv",
+}  # computed from the published counts alone: no SYNTHETIC label
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -176,6 +182,15 @@ def test_orr_definitions_final_and_best_response_match_exact_reference(reproduce
         seen.add((row["definition"], row["prior"]))
     priors = {r["prior"] for r in read_csv(reproduce_run.out / "orr_priors.csv")}
     assert seen == {(d, p) for d in ("final", "best") for p in priors}
+
+
+def test_evidence_orr_uniform_row_is_the_paper_comparison(reproduce_run):
+    """evidence_orr.csv (ICI-arm MAP priors) reads the same counts: its uniform row is the exact
+    7/16 vs 9/41 comparison (the MAP rows have no independent reference here)."""
+    rows = {r["ICI-arm prior"]: r for r in read_csv(reproduce_run.out / "evidence_orr.csv")}
+    ref = exact_orr.compare(ICI_FINAL, NON_ICI, "uniform", 0.0, 0.95)
+    assert close(float(rows["uniform"]["P(p_ICI > p_non-ICI)"]), ref.p_treated_better)
+    assert close(float(rows["uniform"]["ICI posterior mean"]), ref.treated.mean())
 
 
 def test_orr_operating_characteristics_match_exact_enumeration(reproduce_run):

@@ -120,3 +120,38 @@ def test_report_renders_in_chromium(chromium, good_html, tmp_path):
     assert res.returncode == 0, res.stderr[-2000:]
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert shot.stat().st_size > 50_000  # a blank page is a few kB
+
+
+def test_data_label_reaches_title_captions_and_every_figure_file(tmp_path):
+    # reference: the label string itself; figure titles read back from the embedded files'
+    # metadata (PNG tEXt Title / SVG dc:title), which save the figure's own suptitle
+    from tests.e2e.html_outline import parse_page
+
+    label = "SYNTHETIC cohort (not study data)"
+    page = parse_page(render_fit_report(fake_result(tmp_path), data_label=label))
+    assert label in page.title and label in page.header
+    assert len(page.figures) == N_FIGURES
+    for fig in page.figures:
+        assert label in fig.caption, fig.alt
+        assert label in fig.title(), fig.alt
+
+
+def test_unlabelled_report_has_no_data_label(good_html):
+    assert "SYNTHETIC" not in good_html
+
+
+def test_label_figure_appends_to_an_existing_title_and_is_saved_as_metadata(tmp_path):
+    from matplotlib.figure import Figure
+
+    from necc_bayes.report.figures import label_figure, save_figure
+    from tests.e2e.html_outline import image_title
+
+    fig = Figure()
+    fig.subplots().plot([0, 1], [0, 1])
+    fig.suptitle("Power")
+    assert label_figure(fig, None).get_suptitle() == "Power"
+    label_figure(fig, "SYNTHETIC cohort")
+    assert fig.get_suptitle() == "Power — SYNTHETIC cohort"
+    for suffix in ("png", "svg"):
+        path = save_figure(fig, tmp_path / f"f.{suffix}")
+        assert image_title(path.read_bytes()) == "Power — SYNTHETIC cohort", suffix

@@ -76,10 +76,23 @@ def test_table3_comparison_has_every_row_and_provenance():
     assert (comp.posterior_source == POSTERIOR_SOURCE).all()
     assert "SYNTHETIC" in POSTERIOR_SOURCE
     syn = comp[comp.term == "syn"].iloc[0]
-    assert (syn.paper_hr, syn.paper_low, syn.paper_high) == (23.435, 0.014, 38678.493)
+    assert (syn.paper_hr, syn.paper_low, syn.paper_high) == ("23.435", "0.014", "38678.493")
     multi = comp[comp.model == "multivariable"]
     assert set(multi.term) == {"site_abdominal", "n_sites_gt1"}
-    assert multi.set_index("term").loc["site_abdominal", "paper_hr"] == 2.543
+    assert multi.set_index("term").loc["site_abdominal", "paper_hr"] == "2.543"
+
+
+def test_table3_comparison_paper_columns_are_the_printed_text():
+    # reference: data/published/table3.csv as text (row 4 prints p = 0.770, row 11 CI 11.030)
+    comp = table3_comparison(
+        _fake_posterior(TABLE3_TERMS), _fake_posterior(["site_abdominal", "n_sites_gt1"])
+    ).set_index("row")
+    assert comp.loc[4, "paper_p"] == "0.770"
+    assert comp.loc[11, "paper_high"] == "11.030"
+    assert comp.loc[15, "paper_low"] == "1.230"
+    numbers = published.table3().set_index("row")
+    for col, num in (("paper_hr", "hr"), ("paper_low", "ci_low"), ("paper_high", "ci_high")):
+        assert (comp[col].astype(float) == numbers[num]).all()
 
 
 def test_group_comparison_puts_paper_numbers_beside_posterior():

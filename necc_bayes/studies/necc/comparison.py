@@ -14,6 +14,8 @@ from necc_bayes.studies.necc import published
 
 PAPER_SOURCE = "published paper (Table 3)"
 POSTERIOR_SOURCE = "necc-bayes posterior on the SYNTHETIC cohort (not study data)"
+SYNTHETIC_LABEL = "SYNTHETIC cohort (not study data)"
+"""The label of every table, figure and page computed from the bundled synthetic cohort."""
 
 
 def table3_comparison(
@@ -40,9 +42,12 @@ def table3_comparison(
     Returns
     -------
     DataFrame
-        One row per Table 3 row (univariate and multivariable), paper columns first.
+        One row per Table 3 row (univariate and multivariable), paper columns first. The
+        paper columns (``paper_hr, paper_low, paper_high, paper_p`` and the ``*_printed``
+        columns) are the published text byte for byte (strings, e.g. ``"0.770"``); use
+        :func:`necc_bayes.studies.necc.published.table3` for them as numbers.
     """
-    t3 = published.table3()
+    t3 = published.table3(as_printed=True)
     keep = ["term", "hr_median", "hr_low", "hr_high", "p_hr_gt_1"]
     extra = [c for c in ("n_used", "diagnostics_passed") if c in screen.columns]
     rows = []

@@ -23,6 +23,7 @@ class Context:
     figures: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    orr_counts_note: str = ""
 
     @property
     def cohort(self) -> pd.DataFrame:

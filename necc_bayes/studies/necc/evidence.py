@@ -36,6 +36,7 @@ from necc_bayes.evidence import (
 from necc_bayes.evidence.published import from_spec
 from necc_bayes.report.evidence_figures import DensityPanel
 from necc_bayes.spec.priors import PublishedPrior
+from necc_bayes.studies.necc.comparison import SYNTHETIC_LABEL
 
 if TYPE_CHECKING:
     from necc_bayes.studies.necc.context import Context
@@ -225,7 +226,7 @@ def step_evidence(ctx: Context) -> None:
         ctx.fits[model] = result
         out = ctx.out / "fits" / model
         out.mkdir(parents=True, exist_ok=True)
-        write_fit_files(result, out)
+        write_fit_files(result, out, data_label=SYNTHETIC_LABEL)
     fits = {m: ctx.fits[m] for m in ANALYSES.values()}
     ctx.tables["evidence_priors"] = prior_table(fits)
     comparison = comparison_table(fits)
@@ -242,4 +243,6 @@ def step_evidence(ctx: Context) -> None:
     )
     figures = ctx.out / "figures"
     figures.mkdir(parents=True, exist_ok=True)
-    plot_density_panels(density_panels(fits), figures / "evidence_priors.png")
+    plot_density_panels(
+        density_panels(fits), figures / "evidence_priors.png", label=SYNTHETIC_LABEL
+    )

@@ -3,7 +3,9 @@
 One self-contained page composed from the building blocks of :mod:`necc_bayes.report`
 (:mod:`~necc_bayes.report.html` and the sections of :mod:`~necc_bayes.report.fit_page`),
 linking every per-model report. What the survival sections show is computed by
-:mod:`necc_bayes.survival.page`.
+:mod:`necc_bayes.survival.page`. Every section and figure computed from the cohort carries the
+SYNTHETIC label in its title; the paper's numbers quoted in the text are read from
+:mod:`necc_bayes.studies.necc.published`, never typed in.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from necc_bayes.report.html import (
     warnings_section,
 )
 from necc_bayes.studies.necc.cohort_steps import inclusion_section, ttr_section
+from necc_bayes.studies.necc import published
+from necc_bayes.studies.necc.comparison import SYNTHETIC_LABEL
 from necc_bayes.studies.necc.context import Context
 from necc_bayes.studies.necc.ph_step import ph_section
 from necc_bayes.survival.page import survival_panels
@@ -34,6 +38,26 @@ SYNTHETIC_NOTE = (
     "paper's own numbers are shown beside the posteriors and labelled as published; nothing "
     "computed here is a result of the study."
 )
+
+
+def _synthetic(title: str) -> str:
+    """A section title for results computed from the cohort."""
+    return f"{title} — {SYNTHETIC_LABEL}"
+
+
+def _printed(key: str) -> str:
+    """One outcome number of the paper's text, formatted as in outcomes.json (12.2, 66.5)."""
+    return f"{published.outcome(key):g}"
+
+
+def _syn_printed() -> str:
+    """Table 3's univariate synaptophysin row as printed: the paper's separation artefact."""
+    row = published.table3("univariate").set_index("term").loc["syn"]
+    return f"{row['hr_printed']}, 95% CI {row['ci_printed']}"
+
+
+def _counts(counts: tuple[int, int]) -> str:
+    return f"{counts[0]}/{counts[1]}"
 
 
 def _table_section(ctx: Context, key: str, title: str, intro: str) -> Section | None:
@@ -76,26 +100,28 @@ def _table3_section(ctx: Context) -> Section | None:
         "(Normal(0, 1.5) prior on each log-HR), multivariable rows from models/prs_final.toml. "
         "Full columns (sources, synthetic Cox fit) in table3_comparison.csv."
     ) + html_table(compact, row_class=lambda r: "fail" if "separation" in r["fragility"] else "")
-    return Section("Table 3: published Cox HRs beside posterior HRs", "table3", body)
+    return Section(_synthetic("Table 3: published Cox HRs beside posterior HRs"), "table3", body)
 
 
 def _group_section(ctx: Context, model: str, title: str, intro: str) -> Section:
     fit = ctx.fits[model]
     surv = fit.survival()
     panels = survival_panels(list(dict.fromkeys(surv["profile"])), fit.checked.cohort)
-    inner = survival_section(surv, fit.survival_summary(), panels)
+    inner = survival_section(surv, fit.survival_summary(), panels, label=SYNTHETIC_LABEL)
     body = paragraph(intro) + inner.body
     if model == "prs_by_abdominal" and "prs_by_abdominal" in ctx.tables:
         body += Markup(
             "<h3>Paper beside posterior (posterior: SYNTHETIC cohort; full columns in "
             "prs_by_abdominal.csv)</h3>"
         ) + html_table(ctx.tables["prs_by_abdominal"].drop(columns=["posterior_source"]))
-    return Section(title, model.replace("_", "-"), body)
+    return Section(_synthetic(title), model.replace("_", "-"), body)
 
 
 def _hierarchical_section(ctx: Context) -> Section:
     fit = ctx.fits["prs_sites_hierarchical"]
-    inner = hazard_ratio_section(fit.hazard_ratios(), fit.spec.summaries.ci_prob)
+    inner = hazard_ratio_section(
+        fit.hazard_ratios(), fit.spec.summaries.ci_prob, label=SYNTHETIC_LABEL
+    )
     body = paragraph(
         "All seven site indicators with partially pooled log-HRs (Normal(mu, tau)), plus more "
         "than one site. Sites overlap and, with the count, are nearly collinear: the table "
@@ -105,15 +131,15 @@ def _hierarchical_section(ctx: Context) -> Section:
     body += inner.body
     if "site_count_correlation" in ctx.tables:
         body += html_table(ctx.tables["site_count_correlation"])
-    return Section("Hierarchical site model", "sites", body)
+    return Section(_synthetic("Hierarchical site model"), "sites", body)
 
 
-def _png(ctx: Context, name: str, caption: str) -> Markup:
+def _png(ctx: Context, name: str, caption: str, alt: str) -> Markup:
     png = ctx.out / "figures" / name
     if not png.exists():
         return Markup("")
     uri = "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode()
-    return figure(uri, caption, caption)
+    return figure(uri, caption, alt)
 
 
 def _sensitivity_section(ctx: Context) -> Section | None:
@@ -123,7 +149,12 @@ def _sensitivity_section(ctx: Context) -> Section | None:
         "Refits of models/prs_final.toml under other log-HR prior scales, baseline priors, "
         "cut-point rules, and without the most influential patients (largest PSIS-LOO Pareto "
         "k); one compiled model per model structure."
-    ) + _png(ctx, "sensitivity.png", "Posterior HR and 95% interval per setting and term")
+    ) + _png(
+        ctx,
+        "sensitivity.png",
+        f"Posterior HR and 95% interval per setting and term. Data: {SYNTHETIC_LABEL}.",
+        "sensitivity of the hazard ratios",
+    )
     body += Markup("<h3>Conclusion flags</h3>") + html_table(ctx.tables["sensitivity_flags"])
     for key, label in (
         ("sensitivity", "All settings"),
@@ -133,25 +164,50 @@ def _sensitivity_section(ctx: Context) -> Section | None:
     ):
         if key in ctx.tables:
             body += details(label, html_table(ctx.tables[key]))
-    return Section("Sensitivity of the final model", "sensitivity", body)
+    return Section(_synthetic("Sensitivity of the final model"), "sensitivity", body)
 
 
 def _orr_section(ctx: Context) -> Section | None:
     if "orr_priors" not in ctx.tables:
         return None
+    priors = ctx.tables["orr_priors"]
+    treated, control = priors["treated"].iloc[0], priors["control"].iloc[0]
     body = paragraph(
-        "ICI 7/16 vs non-ICI 9/41 responders (the paper's numbers; no synthetic data involved). "
+        f"Counts: ICI {treated} vs non-ICI {control} — {ctx.orr_counts_note}. The published "
+        "counts only, no synthetic data involved."
+    ) + paragraph(
         "Closed-form beta-binomial posteriors, exact P(p_ICI > p_non-ICI), 95% equal-tailed "
         "intervals, under each built-in prior."
-    ) + html_table(ctx.tables["orr_priors"])
-    body += _png(
-        ctx,
-        "orr_operating_characteristics.png",
-        "Probability of declaring benefit (P(p_t > p_c) > c) at 16 vs 41 patients.",
     )
-    if "orr_oc" in ctx.tables:
-        body += details("Operating characteristics table", html_table(ctx.tables["orr_oc"]))
-    return Section("Objective response rate", "orr", body)
+    body += html_table(priors.drop(columns=["treated", "control", "delta", "interval_prob"]))
+    if "orr_definitions" in ctx.tables:
+        defs = ctx.tables["orr_definitions"]
+        best = defs.loc[defs["definition"] == "best", "treated"].iloc[0]
+        body += Markup("<h3>Responder definition: final status beside best response</h3>")
+        body += paragraph(
+            f"Table 5 gives each ICI patient's best response and final status: by best response "
+            f"the ICI arm is {best} instead of {treated}. The conclusion depends on the "
+            "definition, so both are shown (orr_definitions.csv)."
+        )
+        shown = defs.pivot(index="prior", columns="treated", values="p_treated_better")
+        shown = shown.reindex(index=list(dict.fromkeys(defs["prior"])), columns=[treated, best])
+        shown.columns = [
+            f"P(p_ICI > p_non-ICI), ICI {c} ({d})"
+            for c, d in zip(shown.columns, ("final status", "best response"), strict=True)
+        ]
+        body += html_table(shown.map(lambda v: f"{v:.4f}").reset_index())
+    oc = ctx.tables.get("orr_oc")
+    if oc is not None:
+        n_t, n_c = int(oc["n_treated"].iloc[0]), int(oc["n_control"].iloc[0])
+        body += _png(
+            ctx,
+            "orr_operating_characteristics.png",
+            f"Probability of declaring benefit (P(p_t > p_c) > c) at {n_t} vs {n_c} patients "
+            "assessed (the published arm sizes).",
+            "operating characteristics of the decision rule",
+        )
+        body += details("Operating characteristics table", html_table(oc))
+    return Section("Objective response rate (published counts)", "orr", body)
 
 
 def _evidence_section(ctx: Context) -> Section | None:
@@ -168,7 +224,8 @@ def _evidence_section(ctx: Context) -> Section | None:
         "can rest on borrowed evidence, not the study's result."
     ) + _png(ctx, "evidence_priors.png",
              "Prior, likelihood (normal approximation of the Cox estimate on the synthetic "
-             "cohort) and posterior of each informed term")
+             f"cohort) and posterior of each informed term. Data: {SYNTHETIC_LABEL}.",
+             "prior, likelihood and posterior of each informed term")
     comp = ctx.tables["evidence_comparison"]
     body += Markup("<h3>Posterior hazard ratios: weakly informative vs informed vs robust</h3>")
     body += html_table(comp[["term", "analysis", "HR median (95% CrI)", "P(HR > 1)",
@@ -186,14 +243,16 @@ def _evidence_section(ctx: Context) -> Section | None:
     if "evidence_orr" in ctx.tables:
         body += Markup("<h3>ICI response rate with a meta-analytic-predictive prior</h3>")
         body += paragraph(
-            "ICI arm 7/16 vs non-ICI 9/41 (the paper's numbers; no synthetic data). The ICI "
-            "arm's prior is the MAP prior of published ICI trials in neuroendocrine carcinoma "
-            "(binomial–normal model, tau ~ HalfNormal(1), fitted by a beta mixture) plain or "
-            "robustified with 0.2 Beta(1, 1); the non-ICI arm keeps Beta(1, 1). Single-agent "
+            f"ICI arm {_counts(published.table5_counts('final'))} vs non-ICI "
+            f"{_counts(published.non_ici_counts())} (the paper's numbers; no synthetic data). "
+            "The ICI arm's prior is the MAP prior of published ICI trials in neuroendocrine "
+            "carcinoma (binomial–normal model, tau ~ HalfNormal(1), fitted by a beta mixture) "
+            "plain or robustified with 0.2 Beta(1, 1); the non-ICI arm keeps Beta(1, 1). "
+            "Single-agent "
             "PD-1 trials report 0–7% responses: under that MAP the NECC arm is in conflict "
             "with the prior, and the robust version lets the data speak."
         ) + html_table(ctx.tables["evidence_orr"].round(4))
-    return Section("Evidence from other studies as priors", "evidence", body)
+    return Section(_synthetic("Evidence from other studies as priors"), "evidence", body)
 
 
 def _fits_section(ctx: Context) -> Section:
@@ -204,7 +263,7 @@ def _fits_section(ctx: Context) -> Section:
     if "diagnostics_summary" in ctx.tables:
         table = ctx.tables["diagnostics_summary"]
         body += html_table(table, row_class=lambda r: "" if r["passed"] else "fail")
-    return Section("Models and their diagnostics", "models", body)
+    return Section(_synthetic("Models and their diagnostics"), "models", body)
 
 
 def render_reproduce_report(ctx: Context) -> str:
@@ -220,8 +279,12 @@ def render_reproduce_report(ctx: Context) -> str:
             ctx,
             "prs_by_abdominal",
             "Post-recurrence survival by abdominal recurrence",
-            "Paper: median PRS 12.2 vs 26.6 months and 3-year PRS 10.4% vs 66.5% (the paper's "
-            "66.5% is inconsistent with its own 26.6-month median: data/README.md). Posterior "
+            f"Paper: median PRS {_printed('prs_median_abdominal_pos')} vs "
+            f"{_printed('prs_median_abdominal_neg')} months and 3-year PRS "
+            f"{_printed('prs_3y_percent_abdominal_pos')}% vs "
+            f"{_printed('prs_3y_percent_abdominal_neg')}% (the paper's "
+            f"{_printed('prs_3y_percent_abdominal_neg')}% is inconsistent with its own "
+            f"{_printed('prs_median_abdominal_neg')}-month median: data/README.md). Posterior "
             "curves, medians and S(t) are conditional on surviving 60 days after recurrence "
             "(the study's inclusion rule; Kaplan–Meier curves left-truncated there).",
         ),
@@ -236,18 +299,18 @@ def render_reproduce_report(ctx: Context) -> str:
         _table_section(
             ctx,
             "fragility",
-            "Small-sample fragility: sparse cells and separation",
+            _synthetic("Small-sample fragility: sparse cells and separation"),
             "Per 0/1 covariate: patients and deaths in each level, and a frequentist Cox fit "
             "(statsmodels, Breslow ties) on the synthetic cohort. 'separation' means a level "
-            "without deaths: no finite Cox estimate exists (the paper's Syn HR 23.4, 95% CI "
-            "0.014-38,678), while the posterior stays finite and prior-dominated.",
+            "without deaths: no finite Cox estimate exists (the paper's Syn HR "
+            f"{_syn_printed()}), while the posterior stays finite and prior-dominated.",
         ),
         _hierarchical_section(ctx),
         ph_section(ctx),
         _table_section(
             ctx,
             "count_model_comparison",
-            "Number of recurrent sites: binary vs monotone ordinal",
+            _synthetic("Number of recurrent sites: binary vs monotone ordinal"),
             "PSIS-LOO comparison of the count entered as >1 vs 1 (the paper) and as a monotone "
             "effect over 1, 2, 3+ sites.",
         ),

@@ -22,6 +22,7 @@ from necc_bayes.data.fragility import fragility_table
 from necc_bayes.data.outputs import check_out_dir, write_atomically
 from necc_bayes.errors import ConvergenceWarning, ProportionalHazardsWarning, SparseDataWarning
 from necc_bayes.inference.loo import ParetoKWarning, compare_fits
+from necc_bayes.report.figures import label_figure
 from necc_bayes.report.orr_figures import plot_operating_characteristics
 from necc_bayes.report.sweep_figures import save
 from necc_bayes.response.comparison import compare, prior_sensitivity
@@ -29,7 +30,11 @@ from necc_bayes.response.operating_characteristics import decision_matrix, oc_cu
 from necc_bayes.spec.settings import SamplerSettings
 from necc_bayes.studies.necc import published
 from necc_bayes.studies.necc.cohort_steps import step_inclusion_rule, step_ttr
-from necc_bayes.studies.necc.comparison import group_prs_comparison, table3_comparison
+from necc_bayes.studies.necc.comparison import (
+    SYNTHETIC_LABEL,
+    group_prs_comparison,
+    table3_comparison,
+)
 from necc_bayes.studies.necc.context import Context
 from necc_bayes.studies.necc.evidence import step_evidence
 from necc_bayes.studies.necc.ph_step import step_ph
@@ -89,7 +94,7 @@ def step_fits(ctx: Context) -> None:
             )
         ]
         ctx.fits[name] = result
-        write_fit_files(result, _mkdir(ctx.out / "fits" / name))
+        write_fit_files(result, _mkdir(ctx.out / "fits" / name), data_label=SYNTHETIC_LABEL)
 
 
 def step_screen(ctx: Context) -> None:
@@ -144,24 +149,73 @@ def posterior_correlation(result: PEMResult, term: str) -> pd.DataFrame:
     ).query("term != @term").reset_index(drop=True)
 
 
-def step_orr(ctx: Context) -> None:
-    """ICI vs non-ICI objective response: every built-in prior, and operating characteristics."""
-    treated = (
-        int(published.outcome("orr_ici_responders")),
-        int(published.outcome("orr_ici_denominator")),
-    )
-    control = (
-        int(published.outcome("orr_non_ici_responders")),
-        int(published.outcome("non_ici_patients")),
-    )
-    ctx.tables["orr_priors"] = prior_sensitivity(treated, control, delta=0.1)
-    ctx.tables["orr_oc"] = oc_table(treated[1], control[1])
-    main = compare(treated, control, delta=0.1)
-    (ctx.out / "orr.json").write_text(main.to_json(), encoding="utf-8")
+ORR_DELTA = 0.1
+"""Margin of the reported P(p_ICI - p_non-ICI > delta)."""
+PUBLISHED_ONLY = ("orr_priors", "orr_definitions", "orr_oc", "evidence_orr")
+"""Tables computed from the published counts alone (no synthetic data): no SYNTHETIC label."""
 
+
+def orr_counts(definition: str = "final") -> tuple[tuple[int, int], tuple[int, int]]:
+    """``(treated, control)`` as ``(responders, assessed)``: ICI (Table 5) and non-ICI (text).
+
+    Both denominators are patients assessed for response (16 and 41), never the number of
+    patients in a group (``non_ici_patients``: 53, of whom 12 were not assessed by imaging).
+    """
+    return published.table5_counts(definition), published.non_ici_counts()
+
+
+def _counts_text(counts: tuple[int, int]) -> str:
+    return f"{counts[0]}/{counts[1]}"
+
+
+def orr_counts_note(treated: tuple[int, int], control: tuple[int, int]) -> str:
+    """Which counts the response-rate comparison uses, and why (orr.json and the report)."""
+    patients = int(published.outcome("non_ici_patients"))
+    return (
+        "final-status responders among the patients assessed by imaging (responder = CR or "
+        f"PR), as in the paper: ICI {_counts_text(treated)} from Table 5, non-ICI "
+        f"{_counts_text(control)} from the Results text ({control[1]} of the {patients} "
+        f"patients without a PD-1 inhibitor were assessed; {patients - control[1]} were not, "
+        f"so {patients} is not a denominator)"
+    )
+
+
+def step_orr(ctx: Context) -> None:
+    """ICI vs non-ICI objective response from the published counts (no synthetic data).
+
+    Every built-in prior (``orr_priors``), both responder definitions (``orr_definitions``:
+    final status, the paper's, and best response), and the operating characteristics of the
+    decision rule at the assessed arm sizes (``orr_oc``).
+    """
+    treated, control = orr_counts("final")
+    counts = {"treated": _counts_text(treated), "control": _counts_text(control)}
+    table = prior_sensitivity(treated, control, delta=ORR_DELTA)
+    table.insert(1, "treated", counts["treated"])
+    table.insert(2, "control", counts["control"])
+    table.insert(3, "delta", ORR_DELTA)
+    table.insert(4, "interval_prob", 0.95)
+    ctx.tables["orr_priors"] = table
+    keep = ["prior", "p_treated_better", "p_diff_gt_delta", "diff_mean", "diff_low", "diff_high"]
+    rows = []
+    for definition in published.RESPONSE_DEFINITIONS:
+        arm, _ = orr_counts(definition)
+        part = prior_sensitivity(arm, control, delta=ORR_DELTA)[keep]
+        part.insert(0, "definition", definition)
+        part.insert(1, "treated", _counts_text(arm))
+        part.insert(2, "control", counts["control"])
+        part.insert(3, "delta", ORR_DELTA)
+        rows.append(part)
+    ctx.tables["orr_definitions"] = pd.concat(rows, ignore_index=True)
+    dm = decision_matrix(treated[1], control[1])
+    ctx.tables["orr_oc"] = oc_table(dm=dm)
+    ctx.orr_counts_note = orr_counts_note(treated, control)
+    main = compare(treated, control, delta=ORR_DELTA).to_dict()
+    main["counts"] = {**counts, "definition": ctx.orr_counts_note}
+    (ctx.out / "orr.json").write_text(json.dumps(main, indent=2), encoding="utf-8")
     plot_operating_characteristics(
-        oc_curves(decision_matrix(treated[1], control[1])),
+        oc_curves(dm),
         _mkdir(ctx.out / "figures") / "orr_operating_characteristics.png",
+        label="arm sizes = patients assessed (published counts)",
     )
 
 
@@ -188,7 +242,10 @@ def step_sensitivity(ctx: Context) -> None:
     for name, table in tables.items():
         key = name if name == "sensitivity" else f"sensitivity_{name}"
         ctx.tables[key] = table
-    save(report.figure(), str(_mkdir(ctx.out / "figures") / "sensitivity.png"))
+    fig = label_figure(
+        report.figure(), f"Sensitivity of the final model prs_final — {SYNTHETIC_LABEL}"
+    )
+    save(fig, str(_mkdir(ctx.out / "figures") / "sensitivity.png"))
     ctx.notes += [
         f"sensitivity: conclusion changes across settings for {c}"
         for c in report.flags[report.flags["conclusion_changes"]]
@@ -238,8 +295,11 @@ STEPS: list[tuple[str, Callable[[Context], None]]] = [
 
 
 def _write_tables(ctx: Context) -> None:
+    """Every table as CSV; those computed from the cohort say so in a ``data_source`` column."""
     for name, table in ctx.tables.items():
-        table.to_csv(ctx.out / f"{name}.csv", index=False)
+        labelled = name in PUBLISHED_ONLY or {"posterior_source", "data_source"} & set(table)
+        out = table if labelled else table.assign(data_source=SYNTHETIC_LABEL)
+        out.to_csv(ctx.out / f"{name}.csv", index=False)
     meta = {
         "data": COHORT,
         "data_is_synthetic": True,

@@ -20,6 +20,7 @@ from necc_bayes.inference.loo import ParetoKWarning, compare_fits
 from necc_bayes.report.html import Section, html_table
 from necc_bayes.spec.io import load_spec
 from necc_bayes.spec.model import ModelSpec
+from necc_bayes.studies.necc.comparison import SYNTHETIC_LABEL
 from necc_bayes.studies.necc.context import Context
 from necc_bayes.survival.fit import fit
 from necc_bayes.survival.save import write_fit_files
@@ -63,7 +64,7 @@ def step_ph(ctx: Context) -> None:
         ctx.fits[tv_name] = tv
         folder = ctx.out / "fits" / tv_name
         folder.mkdir(parents=True, exist_ok=True)
-        write_fit_files(tv, folder)
+        write_fit_files(tv, folder, data_label=SYNTHETIC_LABEL)
         by_interval.append(tv.hazard_ratios_by_interval().assign(model=tv_name))
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ParetoKWarning)
@@ -111,4 +112,4 @@ def ph_section(ctx: Context) -> Section | None:
         body += html_table(ctx.tables["ph_loo"])
         body += Markup("<h3>Per-interval hazard ratios</h3>")
         body += html_table(ctx.tables["hazard_ratios_by_interval"])
-    return Section("Proportional hazards", "proportional-hazards", body)
+    return Section(f"Proportional hazards — {SYNTHETIC_LABEL}", "proportional-hazards", body)

@@ -17,9 +17,11 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import pandas as pd
+from markupsafe import Markup
 from scipy import stats
 
 from necc_bayes.data.reference import KMStep
+from necc_bayes.report.html import figure
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -148,6 +150,15 @@ def label_figure(fig: Figure, label: str | None) -> Figure:
     if not isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine):
         fig.tight_layout()  # again, now around the title (constrained layout does it itself)
     return fig
+
+
+def labelled_figure(
+    fig: Figure, caption: str, alt: str, label: str | None = None, fmt: str = "svg"
+) -> Markup:
+    """Embed a figure in a page: a ``label`` (the data's provenance) joins title and caption."""
+    label_figure(fig, label)
+    text = f"{caption} Data: {label}." if label else caption
+    return figure(to_data_uri(fig, fmt=fmt), text, alt)
 
 
 def to_data_uri(fig: Figure, fmt: str = "svg", dpi: int = 110) -> str:

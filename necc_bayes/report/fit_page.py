@@ -3,7 +3,8 @@
 :class:`FitPage` holds everything the page shows — tables, diagnostics, the figures' data —
 computed by the layer that owns the model (:func:`necc_bayes.survival.page.fit_page`);
 :func:`render_fit_page` only renders it, from the sections of
-:mod:`necc_bayes.report.fit_sections`.
+:mod:`necc_bayes.report.fit_sections` and
+:mod:`necc_bayes.report.check_sections`.
 """
 
 from __future__ import annotations
@@ -15,19 +16,21 @@ import pandas as pd
 
 from necc_bayes.inference.diagnostics import DiagnosticsReport
 from necc_bayes.inference.loo import LooSummary
-from necc_bayes.report.figures import PPCView, PriorBands, SurvivalPanel
-from necc_bayes.report.fit_sections import (
-    cohort_section,
-    data_section,
+from necc_bayes.report.check_sections import (
     diagnostics_section,
     group_ppc_section,
-    hazard_ratio_section,
-    imputation_section,
-    informative_prior_section,
     loo_section,
     ph_section,
     ppc_section,
     prior_predictive_section,
+)
+from necc_bayes.report.figures import PPCView, PriorBands, SurvivalPanel
+from necc_bayes.report.fit_sections import (
+    cohort_section,
+    data_section,
+    hazard_ratio_section,
+    imputation_section,
+    informative_prior_section,
     spec_section,
     survival_section,
     time_varying_section,

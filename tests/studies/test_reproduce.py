@@ -32,6 +32,7 @@ EXPECTED_FILES = {
     "hazard_ratios_by_interval.csv",
     "inclusion_rule.csv",
     "orr.json",
+    "orr_definitions.csv",
     "orr_oc.csv",
     "orr_priors.csv",
     "ph_check.csv",

@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml constraints.txt scripts/find_python.sh
 	  rm -rf $(VENV); "$$interp" -m venv $(VENV); \
 	fi; \
 	$(PY) -m pip install --quiet --upgrade pip; \
-	$(PY) -m pip install --quiet -c constraints.txt -e '.[test,parallel]'; \
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[test,parallel,docs]'; \
 	touch $(STAMP)
 
 env: $(STAMP)

@@ -7,7 +7,7 @@ STAMP     := $(VENV)/.installed
 OUT       ?= results
 PYTEST_ARGS ?=
 
-.PHONY: reproduce test test-fast lint bench env clean notebook
+.PHONY: reproduce test test-fast lint docs bench env clean notebook
 
 $(STAMP): pyproject.toml constraints.txt scripts/find_python.sh
 	@set -e; \
@@ -30,17 +30,22 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
-test: lint
+# the documentation site (docs/, mkdocs.yml; generated references: scripts/docs/) into site/,
+# warnings as errors; part of `make test`, so CI fails on a broken page, link or docstring
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
+
+test: lint docs
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
-test-fast: lint
+test-fast: lint docs
 	$(VENV)/bin/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) results .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
+	rm -rf $(VENV) results site .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
 
 notebook: $(STAMP)
 	$(VENV)/bin/python scripts/build_notebook.py

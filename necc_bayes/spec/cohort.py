@@ -27,6 +27,13 @@ class FrailtySection(BaseModel):
     The hazard of a row in cluster ``c`` is multiplied by ``exp(b_c)``, with
     ``b_c = sd * z_c``, ``z_c ~ Normal(0, 1)`` (non-centred) and ``sd`` (posterior variable
     ``frailty_sd``) from the prior ``sd`` (default ``Exponential(rate = 1)``).
+
+    Attributes
+    ----------
+    cluster : str
+        Column naming the cluster of each row (e.g. a centre, a litter, or the subject id).
+    sd : sd prior
+        Prior of the frailty standard deviation ``frailty_sd``.
     """
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)

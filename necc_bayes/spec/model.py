@@ -47,6 +47,21 @@ class DataSection(_Section):
     ``(entry, time]`` only (delayed entry / left truncation). With ``entry`` and ``id``,
     several rows per id are the ``(start, stop]`` pieces of one subject's follow-up, whose
     covariate values may change between pieces (time-varying covariates).
+
+    Attributes
+    ----------
+    time : str
+        Column of follow-up times (> 0): time of the event or of censoring.
+    event : str
+        Column of event indicators: 1 = event, 0 = censored.
+    id : str or None
+        Column of subject identifiers (optional); must be unique unless ``entry`` is given,
+        in which case rows with the same id are pieces of one follow-up.
+    entry : str or None
+        Column of entry times (optional): each row is at risk on ``(entry, time]`` only.
+    missing : {"error", "drop"}
+        What to do with missing values in a used column: ``"error"`` refuses the data
+        (naming every row), ``"drop"`` drops those rows and reports how many.
     """
 
     time: str
@@ -57,7 +72,19 @@ class DataSection(_Section):
 
 
 class CategoricalSection(_Section):
-    """A categorical covariate, dummy-coded against an explicit reference level."""
+    """A categorical covariate, dummy-coded against an explicit reference level.
+
+    Written ``[covariates.categorical.COLUMN]``; the column must be in ``covariates.terms``.
+    Each non-reference level gets a 0/1 term named ``COLUMN[level]``.
+
+    Attributes
+    ----------
+    reference : str
+        The reference level (its log-HR is 0; the other levels are compared with it).
+    levels : list of str or None
+        Order of the non-reference levels (default: sorted); levels not observed in the data
+        are left out. The resolved spec lists the levels found.
+    """
 
     reference: str
     levels: list[str] | None = None
@@ -69,6 +96,11 @@ class OrdinalSection(_Section):
     ``levels`` are the ordered category values (at least two); values above the last level
     are pooled into it (e.g. ``[1, 2, 3]`` gives 1, 2 and 3+); values below the first are
     refused.
+
+    Attributes
+    ----------
+    levels : list of float
+        Ordered category values; each level above the first gets a cumulative dummy.
     """
 
     levels: list[float] = Field(min_length=2)
@@ -89,6 +121,25 @@ class CovariateSection(_Section):
     ``time_varying`` (optional) lists terms with one log-HR per interval, smoothed across
     intervals (``priors.time_varying_sd``). A name may be a covariate (all its design columns,
     e.g. every dummy of a categorical) or one design column (``celltype[adeno]``).
+
+    Attributes
+    ----------
+    terms : list of str
+        Covariate columns of the model, used as coded (numeric or 0/1) unless listed under
+        ``categorical`` or ``ordinal``.
+    center : bool
+        Centre the design at the covariate means (default), so the baseline hazard is that of
+        a subject at the means; ``false``: of a subject with every covariate at 0 (every
+        categorical at its reference level). Hazard ratios do not change, baseline priors and
+        baseline summaries do.
+    categorical : dict of str to table
+        ``[covariates.categorical.COLUMN]``: categorical columns and their reference levels.
+    ordinal : dict of str to table
+        ``[covariates.ordinal.COLUMN]``: ordinal columns coded as cumulative dummies.
+    strata : str or None
+        Column whose levels each get their own baseline hazard (optional).
+    time_varying : list of str
+        Terms with one log-HR per interval (optional).
     """
 
     terms: list[str] = Field(default_factory=list)
@@ -100,7 +151,26 @@ class CovariateSection(_Section):
 
 
 class IntervalSection(_Section):
-    """The cut-point rule of the piecewise-exponential baseline."""
+    """The cut-point rule of the piecewise-exponential baseline.
+
+    Intervals are ``(0, c1], (c1, c2], ..., (ck, end of follow-up]``; an event exactly at a
+    cut belongs to the interval that ends there; cuts <= 0 or >= the largest follow-up time
+    are refused.
+
+    Attributes
+    ----------
+    rule : {"default", "quantile", "fixed", "event_times"}
+        ``"default"``: ``quantile`` with ``K = ceil(sqrt(n / log n))`` intervals;
+        ``"quantile"``: ``n`` intervals with equal numbers of events; ``"fixed"``: the given
+        ``cuts``; ``"event_times"``: a cut at every distinct event time.
+    cuts : list of float or None
+        Interior cut points of rule ``"fixed"``, in the data's time unit.
+    n : int or None
+        Number of intervals of rule ``"quantile"``.
+    resolved_cuts : list of float or None
+        Written by necc-bayes into the resolved spec: the cuts the rule gave on the data
+        (ignored on input).
+    """
 
     rule: Literal["fixed", "event_times", "quantile", "default"] = "default"
     cuts: list[float] | None = None
@@ -120,7 +190,25 @@ class IntervalSection(_Section):
 
 
 class PriorSection(_Section):
-    """Priors on log hazard ratios (default, per term, per group) and on the baseline."""
+    """Priors on log hazard ratios (default, per term, per group) and on the baseline.
+
+    Attributes
+    ----------
+    log_hr : prior
+        Prior of every term's log hazard ratio that has no prior of its own (default
+        ``Normal(0, 1)`` per unit of the covariate as coded).
+    terms : dict of str to prior
+        ``[priors.terms.TERM]``: per-term priors (a term is a column or a dummy such as
+        ``celltype[adeno]``).
+    groups : dict of str to group prior
+        ``[priors.groups.NAME]``: jointly structured priors of several terms (partial pooling,
+        monotone ordinal effects); without ``dist`` a group is ``hierarchical_normal``.
+    baseline : baseline prior
+        Prior of the baseline hazard (default: the gamma process, parameters from the data).
+    time_varying_sd : sd prior or "auto"
+        Smoothing scale of time-varying log-HRs per square root of the time unit;
+        ``"auto"`` is ``HalfNormal(1 / sqrt(T))``.
+    """
 
     log_hr: CoefficientPrior = DEFAULT_LOG_HR
     terms: dict[str, CoefficientPrior] = Field(default_factory=dict)
@@ -143,14 +231,39 @@ class PriorSection(_Section):
 
 
 class ProfileSection(_Section):
-    """A covariate profile for survival curves; unnamed terms are set to their means."""
+    """A covariate profile for survival curves; unnamed terms are set to their means.
+
+    Attributes
+    ----------
+    name : str
+        Label of the profile in ``survival.csv`` and the report.
+    values : dict of str to float
+        Term values of the profile (design-column names, e.g. ``celltype[adeno] = 1``);
+        terms not named are at their means.
+    """
 
     name: str
     values: dict[str, float] = Field(default_factory=dict)
 
 
 class SummarySection(_Section):
-    """What the posterior summaries report."""
+    """What the posterior summaries report.
+
+    Attributes
+    ----------
+    ci_prob : float
+        Probability of the reported credible intervals (0.95: 95%).
+    interval : {"equal_tailed"}
+        Kind of credible interval (equal-tailed: the 2.5% and 97.5% posterior quantiles).
+    times : list of float
+        Times at which survival probabilities are summarised, in the data's time unit.
+    rmst_horizon : float or None
+        Horizon of the restricted mean survival time; unset: the largest summary time, or
+        the longest follow-up if that is shorter (resolved in the written spec).
+    profiles : list of tables or None
+        ``[[summaries.profiles]]``: covariate profiles for survival curves; unset: the
+        covariate means, then each 0/1 term at 0 and at 1 with the others at their means.
+    """
 
     ci_prob: float = Field(default=0.95, gt=0.0, lt=1.0)
     interval: Literal["equal_tailed"] = "equal_tailed"
@@ -169,6 +282,15 @@ class PHCheckSection(_Section):
     ``1 - KM(t-)``, as ``survival::cox.zph``; ``"identity"``: ``t``; ``"log"``: ``log t``);
     ``alpha``: a row is flagged when its posterior predictive p-value is below it;
     ``n_replicates``: posterior draws used, one simulated cohort each.
+
+    Attributes
+    ----------
+    transform : {"km", "identity", "log"}
+        Time scale ``g(t)`` of the tested log-HR trend.
+    alpha : float
+        A row is flagged when its posterior predictive p-value is below ``alpha``.
+    n_replicates : int
+        Posterior draws used, one simulated replicate cohort each.
     """
 
     transform: PHTransform = "km"
@@ -177,7 +299,33 @@ class PHCheckSection(_Section):
 
 
 class ModelSpec(_Section):
-    """A complete model specification (DESIGN §3)."""
+    """A complete model specification (DESIGN §3).
+
+    Attributes
+    ----------
+    name : str
+        Name of the model (used in outputs and reports).
+    description : str
+        Free text describing the model.
+    data : table
+        ``[data]``: the outcome columns.
+    covariates : table
+        ``[covariates]``: the model terms and their coding.
+    intervals : table
+        ``[intervals]``: the cut points of the piecewise-constant baseline.
+    priors : table
+        ``[priors]``: log-HR and baseline priors.
+    sampler : table
+        ``[sampler]``: NUTS settings and the seed.
+    summaries : table
+        ``[summaries]``: interval probability, summary times, profiles.
+    diagnostics : table
+        ``[diagnostics]``: convergence thresholds.
+    frailty : table or None
+        ``[frailty]``: a shared frailty per cluster (optional).
+    ph_check : table
+        ``[ph_check]``: settings of the proportional-hazards check.
+    """
 
     name: str
     description: str = ""

@@ -144,6 +144,13 @@ class NormalPrior(_CoefficientPrior):
 
     PyMC: ``log_hr_normal`` (dims ``term_normal``) with ``pm.Data`` ``normal_mu`` and
     ``normal_sigma``.
+
+    Attributes
+    ----------
+    mu : float
+        Prior mean of the log-HR (0: no effect).
+    sigma : float
+        Prior standard deviation of the log-HR (> 0), per unit of the covariate as coded.
     """
 
     dist: Literal["normal"] = "normal"
@@ -174,6 +181,15 @@ class StudentTPrior(_CoefficientPrior):
 
     PyMC: ``log_hr_student_t`` (dims ``term_student_t``) with ``pm.Data``
     ``student_t_nu``, ``student_t_mu`` and ``student_t_sigma``.
+
+    Attributes
+    ----------
+    nu : float
+        Degrees of freedom (> 0; small values give heavy tails).
+    mu : float
+        Location of the log-HR.
+    sigma : float
+        Scale of the log-HR (> 0).
     """
 
     dist: Literal["student_t"] = "student_t"
@@ -208,6 +224,15 @@ class HorseshoePrior(_CoefficientPrior):
 
     PyMC: ``hs_tau``, ``hs_lambda`` (``term_horseshoe``), ``hs_c2``, ``hs_z`` with
     ``pm.Data`` ``hs_global_scale``, ``hs_slab_scale``, ``hs_slab_df``.
+
+    Attributes
+    ----------
+    global_scale : float
+        Scale of the global shrinkage ``tau ~ HalfStudentT(1, global_scale)``.
+    slab_scale : float
+        Scale of the slab: the largest log-HRs are regularised towards ``Normal(0, slab_scale)``.
+    slab_df : float
+        Degrees of freedom of the slab's inverse-gamma prior.
     """
 
     dist: Literal["horseshoe"] = "horseshoe"
@@ -277,6 +302,19 @@ class PublishedPrior(_CoefficientPrior):
     term with ``pm.Data`` ``published_weights``, ``published_mu``, ``published_sigma`` (dims
     ``(term_published, published_component)``, components ``informative`` and ``robust``), so
     a sweep over ``robust_weight`` re-uses the compiled model.
+
+    Attributes
+    ----------
+    hr : float
+        The published hazard ratio (> 0).
+    low, high : float
+        The published 95% confidence interval (``low < high``, ``low <= hr <= high``).
+    robust_weight : float
+        Weight ``w`` of the vague component, in ``[0, 1)`` (0: the plain normal prior).
+    vague_sigma : float
+        Standard deviation of the vague component ``Normal(0, vague_sigma)``.
+    source : str or None
+        Citation of the publication the numbers were printed in.
     """
 
     dist: Literal["published"] = "published"
@@ -374,6 +412,19 @@ class NormalMixturePrior(_CoefficientPrior):
     ``normal_mixture_weights``, ``normal_mixture_mu``, ``normal_mixture_sigma`` (dims
     ``(term_normal_mixture, normal_mixture_component)``; terms with fewer components are
     padded with zero-weight components).
+
+    Attributes
+    ----------
+    weights : list of float
+        Component weights in ``[0, 1]``, summing to 1.
+    mu : list of float
+        Component means of the log-HR.
+    sigma : list of float
+        Component standard deviations (> 0).
+    labels : list of str or None
+        Component names (``"robust"`` marks the vague component).
+    source : str or None
+        Where the mixture came from.
     """
 
     dist: Literal["normal_mixture"] = "normal_mixture"
@@ -450,6 +501,19 @@ class MapPrior(_CoefficientPrior):
     fitted by a normal mixture (EM) and robustified with ``robust_weight·Normal(0,
     vague_sigma)``; the resolved spec holds the result as ``dist = "normal_mixture"``
     (:mod:`necc_bayes.evidence.meta_normal`). Never built directly.
+
+    Attributes
+    ----------
+    studies : str
+        Path of the table of studies (CSV or TOML: ``study, source, hr, low, high``).
+    tau_scale : float
+        Scale of the between-study SD prior ``tau ~ HalfNormal(tau_scale)``.
+    mu_sd : float
+        Standard deviation of the prior on the mean log-HR, ``mu ~ Normal(0, mu_sd)``.
+    robust_weight : float
+        Weight of the vague component added to the fitted mixture, in ``[0, 1)``.
+    vague_sigma : float
+        Standard deviation of the vague component ``Normal(0, vague_sigma)``.
     """
 
     dist: Literal["map"] = "map"
@@ -524,7 +588,14 @@ existing seeds keep reproducing the same draws)."""
 
 
 class _GroupPrior(_Prior):
-    """Partially pooled (or jointly structured) log-HRs of several terms."""
+    """Partially pooled (or jointly structured) log-HRs of several terms.
+
+    Attributes
+    ----------
+    terms : list of str
+        The model terms of the group (at least two; a term is in at most one group and has no
+        per-term prior).
+    """
 
     terms: list[str] = Field(min_length=2)
 
@@ -542,6 +613,13 @@ class HierarchicalGroup(_GroupPrior):
 
     PyMC: ``group{g}_mu``, ``group{g}_tau``, ``group{g}_z`` (dims ``group{g}_term``) with
     ``pm.Data`` ``group{g}_mu_sigma``, ``group{g}_tau_sigma``.
+
+    Attributes
+    ----------
+    mu_sigma : float
+        Standard deviation of the group mean, ``mu ~ Normal(0, mu_sigma)``.
+    tau_sigma : float
+        Scale of the between-term SD, ``tau ~ HalfNormal(tau_sigma)``.
     """
 
     dist: Literal["hierarchical_normal"] = "hierarchical_normal"
@@ -585,6 +663,13 @@ class MonotonicGroup(_GroupPrior):
 
     PyMC: ``group{g}_total``, ``group{g}_zeta`` (dims ``group{g}_term``) with ``pm.Data``
     ``group{g}_sigma``.
+
+    Attributes
+    ----------
+    sigma : float
+        Standard deviation of the total effect, ``b ~ Normal(0, sigma)``.
+    concentration : float
+        Concentration of the Dirichlet prior on the step shares (1: uniform).
     """
 
     dist: Literal["monotonic"] = "monotonic"
@@ -624,7 +709,13 @@ GroupPrior = Annotated[HierarchicalGroup | MonotonicGroup, Field(discriminator="
 
 
 class ExponentialSD(_Prior):
-    """``Exponential(rate)`` on a standard deviation."""
+    """``Exponential(rate)`` on a standard deviation.
+
+    Attributes
+    ----------
+    rate : float
+        Rate of the exponential (prior mean ``1 / rate``).
+    """
 
     dist: Literal["exponential"] = "exponential"
     display: ClassVar[str] = "Exponential"
@@ -642,7 +733,13 @@ class ExponentialSD(_Prior):
 
 
 class HalfNormalSD(_Prior):
-    """``HalfNormal(sigma)`` on a standard deviation."""
+    """``HalfNormal(sigma)`` on a standard deviation.
+
+    Attributes
+    ----------
+    sigma : float
+        Scale of the half-normal.
+    """
 
     dist: Literal["halfnormal"] = "halfnormal"
     display: ClassVar[str] = "HalfNormal"
@@ -693,6 +790,15 @@ class _Baseline(_Prior):
 
 
 class _GammaFamily(_Baseline):
+    """Gamma priors on the interval rates, which can be integrated out exactly.
+
+    Attributes
+    ----------
+    marginalize : bool
+        Integrate the rates out of the likelihood exactly (default) and draw them afterwards
+        from their conditional gamma posterior; ``false`` samples them with NUTS.
+    """
+
     marginalize: bool = True
 
     def shape_rate(self, widths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -706,7 +812,16 @@ class _GammaFamily(_Baseline):
 
 
 class GammaProcessBaseline(_GammaFamily):
-    """Gamma-process prior: ``lambda_j ~ Gamma(c r Delta_j, c Delta_j)`` (partition-invariant)."""
+    """Gamma-process prior: ``lambda_j ~ Gamma(c r Delta_j, c Delta_j)`` (partition-invariant).
+
+    Attributes
+    ----------
+    rate : float or "auto"
+        Prior mean ``r`` of the hazard; ``"auto"``: the crude event rate of the data.
+    strength : float or "auto"
+        Strength ``c`` (the cumulative hazard has prior variance ``r t / c``); ``"auto"``:
+        ``1 / (r T)``, worth about one event over the follow-up ``T``.
+    """
 
     dist: Literal["gamma_process"] = "gamma_process"
     display: ClassVar[str] = "GammaProcess"
@@ -735,7 +850,16 @@ class GammaProcessBaseline(_GammaFamily):
 
 
 class GammaBaseline(_GammaFamily):
-    """Independent ``Gamma(alpha, beta)`` priors on the interval rates (same for every interval)."""
+    """Independent ``Gamma(alpha, beta)`` priors on the interval rates (same for every interval).
+
+    Attributes
+    ----------
+    alpha : float or "auto"
+        Shape of each interval's gamma prior; ``"auto"``: 1.
+    beta : float or "auto"
+        Rate of each interval's gamma prior; ``"auto"``: ``alpha / r`` (prior mean ``r``,
+        the crude event rate).
+    """
 
     dist: Literal["gamma"] = "gamma"
     display: ClassVar[str] = "Gamma"
@@ -760,6 +884,16 @@ class RandomWalkBaseline(_Baseline):
     PyMC: ``baseline_z0``, ``baseline_sigma``, ``baseline_z`` (dims ``baseline_step``) with
     ``pm.Data`` ``rw_init_mu``, ``rw_init_sigma``, ``rw_sigma_scale`` and ``rw_step_scale``
     (``sqrt(m_j - m_{j-1})``).
+
+    Attributes
+    ----------
+    init_mu : float or "auto"
+        Prior mean of the first interval's log rate; ``"auto"``: ``log r``.
+    init_sigma : float
+        Prior standard deviation of the first interval's log rate.
+    sigma_scale : float or "auto"
+        Scale of the walk's SD per square root of the time unit,
+        ``sigma ~ HalfNormal(sigma_scale)``; ``"auto"``: ``1 / sqrt(T)``.
     """
 
     dist: Literal["random_walk"] = "random_walk"

@@ -70,6 +70,17 @@ class Thresholds(BaseModel):
 
     Defaults after Vehtari et al. (2021) and Betancourt (2016): rank-normalised R-hat < 1.01,
     bulk and tail ESS >= 400, no divergent transitions, E-BFMI >= 0.3 in every chain.
+
+    Attributes
+    ----------
+    r_hat_max : float
+        A quantity fails when its rank-normalised R-hat is at or above this value.
+    ess_min : float
+        A quantity fails when its bulk or tail ESS is below this value.
+    max_divergences : int
+        The fit fails with more divergent transitions than this (over all chains).
+    bfmi_min : float
+        The fit fails when a chain's E-BFMI is below this value.
     """
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)

@@ -30,7 +30,11 @@ from necc_bayes.survival.inputs import (
 )
 from necc_bayes.survival.model import PEMPriors, build_model
 from necc_bayes.survival.result import PEMResult
-from necc_bayes.survival.sampling import default_target_accept, sample_posterior
+from necc_bayes.survival.sampling import (
+    default_target_accept,
+    sample_posterior,
+    stores_log_likelihood,
+)
 from necc_bayes.survival.time_varying import resolve_time_varying_sd
 
 __all__ = [
@@ -198,7 +202,11 @@ def sample_resolved(
     inputs = model_inputs(checked)
     priors = model_priors(resolved)
     model = build_model(inputs, priors, warn=warn)
-    idata = sample_posterior(inputs, priors, resolved.sampler, model=model, progressbar=progressbar)
+    s = resolved.sampler
+    keep_loglik = stores_log_likelihood(inputs.X.shape[0], s.draws * s.chains)
+    idata = sample_posterior(
+        inputs, priors, s, model=model, progressbar=progressbar, log_likelihood=keep_loglik
+    )
     idata.attrs["spec_hash"] = spec_hash(resolved)
     idata.attrs["spec_name"] = resolved.name
     idata.attrs["data_source"] = checked.cohort.source

@@ -17,7 +17,6 @@ from necc_bayes._version import __version__
 from necc_bayes.data.load import Cohort, data_profile
 from necc_bayes.data.reference import km_step
 from necc_bayes.inference.diagnostics import distinct_worst_parameters, parameter_draws
-from necc_bayes.inference.loo import loo
 from necc_bayes.report.figures import KMOverlay, SurvivalPanel, survival_plot
 from necc_bayes.report.fit_page import FitPage, render_fit_page
 from necc_bayes.spec.cohort import cohort_conventions
@@ -153,11 +152,9 @@ def fit_page(result: PEMResult, *, data_label: str | None = None) -> FitPage:
     pp = result.checked.person_period
     cohort = result.checked.cohort
     notes = list(diag.notes) + sparse_interval_messages(pp) + ppc_notes(ppc, ph)
-    loo_summary = None
-    if "log_likelihood" in result.idata.children:
-        loo_summary = loo(result.idata, source=result.spec.name, warn=False)
-        if loo_summary.message:
-            notes.append(loo_summary.message)
+    loo_summary = result.loo()  # stored log-likelihood, or blocks from the posterior (large n)
+    if loo_summary.message:
+        notes.append(loo_summary.message)
     worst = distinct_worst_parameters(diag, result.idata, N_WORST)
     trace = {
         label: np.asarray(

@@ -24,6 +24,7 @@ from necc_bayes.inference.diagnostics import (
     check_convergence,
     warn_failures,
 )
+from necc_bayes.inference.loo import LooSummary, loo, loo_from_blocks, relative_efficiency
 from necc_bayes.spec.model import ModelSpec
 from necc_bayes.survival.curve_sets import (
     CurveSet,
@@ -45,7 +46,7 @@ from necc_bayes.survival.inputs import Checked, model_inputs, model_priors
 from necc_bayes.survival.model import PEMInputs, PEMPriors
 from necc_bayes.survival.ph_check import PHCheck, ph_check
 from necc_bayes.survival.ppc import PPCResult, posterior_predictive_check
-from necc_bayes.survival.sampling import sample_posterior
+from necc_bayes.survival.sampling import log_likelihood_blocks, sample_posterior
 from necc_bayes.survival.save import write_fit_outputs
 from necc_bayes.survival.time_varying import (
     hazard_ratio_by_interval_table,
@@ -258,6 +259,28 @@ class PEMResult:
             for msg in check.messages():
                 warnings.warn(msg, ProportionalHazardsWarning, stacklevel=2)
         return check
+
+    def loo(self) -> LooSummary:
+        """PSIS-LOO of the fit (computed once).
+
+        From the stored ``log_likelihood`` group, or — for cohorts too large to store it
+        (:data:`~necc_bayes.survival.sampling.LOGLIK_STORE_MAX`) — from the posterior draws,
+        a block of subjects at a time (the same numbers, never the whole matrix in memory).
+        """
+
+        def compute() -> LooSummary:
+            if "log_likelihood" in self.idata.children:
+                return loo(self.idata, source=self.spec.name, warn=False)
+            inputs = self.model_inputs()
+            return loo_from_blocks(
+                log_likelihood_blocks(self.idata, inputs),
+                relative_efficiency(self.idata),
+                [str(v) for v in inputs.subject_ids],
+                source=self.spec.name,
+                warn=False,
+            )
+
+        return self._cached(("loo",), compute)
 
     def posterior_predictive_check(self) -> PPCResult:
         """The posterior predictive check at its defaults (seeded by the spec's seed)."""

@@ -29,6 +29,7 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import time
+from collections.abc import Iterator
 
 import numpy as np
 import pymc as pm
@@ -48,6 +49,11 @@ from necc_bayes.survival.model import (
     interval_labels,
     is_marginalized,
 )
+
+LOGLIK_STORE_MAX = 25_000_000
+"""Largest per-subject log-likelihood (draws x subjects values: 200 MB) a fit stores; above it
+the ``log_likelihood`` group is left out and PSIS-LOO is computed from the posterior in blocks
+of subjects (:func:`log_likelihood_blocks`): 4,000 draws x 1,000,000 subjects would be 32 GB."""
 
 BASELINE_STREAM = 1
 """Second entry of the seed sequence used for the conditional baseline draws."""
@@ -280,6 +286,44 @@ def add_posterior_quantities(
             idata = pm.stats.compute_log_prior(idata, model=model, progressbar=False)
     _add_data_groups(idata, inputs)
     return idata
+
+
+def stores_log_likelihood(n_subjects: int, n_draws: int) -> bool:
+    """Whether a fit of ``n_subjects`` with ``n_draws`` draws in all stores its log-likelihood."""
+    return n_subjects * n_draws <= LOGLIK_STORE_MAX
+
+
+def log_likelihood_blocks(
+    idata: xr.DataTree, inputs: PEMInputs, *, block: int = 2048
+) -> Iterator[np.ndarray]:
+    """The per-subject log-likelihood of a fit, ``block`` subjects at a time.
+
+    Yields ``(draws, m)`` arrays (draws chain-major, as the stored group flattened) for
+    consecutive subjects, computed from the posterior draws like the ``log_likelihood`` group
+    is: what :func:`~necc_bayes.inference.loo.loo_from_blocks` needs when the group is not stored.
+    """
+    post = idata["posterior"].to_dataset()
+    beta = post["log_hr"].transpose("chain", "draw", "term").to_numpy()
+    k = beta.shape[0] * beta.shape[1]
+    baseline = post["baseline_hazard"]
+    order = ("chain", "draw", "stratum", "interval") if "stratum" in baseline.dims else None
+    lam = baseline.transpose(*(order or ("chain", "draw", "interval"))).to_numpy()
+    dev = _optional_draws(post, "log_hr_dev", ("term_tv", "interval"))
+    frailty = _optional_draws(post, "frailty", ("cluster",))
+    n = inputs.X.shape[0]
+    for start in range(0, n, block):
+        rows = np.arange(start, min(start + block, n))
+        yield pem_math.pointwise_loglik(
+            beta.reshape(k, -1),
+            lam.reshape(k, *lam.shape[2:]),
+            inputs.X[rows],
+            inputs.pp.subset(rows),
+            strata=None if inputs.strata is None else inputs.strata[rows],
+            dev=None if dev is None else dev.reshape(k, *dev.shape[2:]),
+            tv_index=inputs.tv_index,
+            frailty=None if frailty is None else frailty.reshape(k, -1),
+            clusters=None if inputs.clusters is None else inputs.clusters[rows],
+        )
 
 
 def _optional_draws(post: xr.Dataset, name: str, dims: tuple[str, ...]) -> np.ndarray | None:

@@ -31,7 +31,7 @@ from necc_bayes.studies.necc import published
 from necc_bayes.data.bundled import bundled_path
 from necc_bayes.survival.fit import fit
 from necc_bayes.data.fragility import fragility_table
-from necc_bayes.data.load import data_profile
+from necc_bayes.data.profile import data_profile
 from necc_bayes.response.comparison import compare, prior_sensitivity
 from necc_bayes.spec.io import load_spec, to_toml
 

@@ -69,7 +69,7 @@ def _add_validate_data(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_validate_data(args: argparse.Namespace) -> int:
-    from necc_bayes.data.load import data_profile
+    from necc_bayes.data.profile import data_profile
     from necc_bayes.survival.inputs import check_fittable, check_inputs
 
     checked = check_inputs(args.spec, args.data)

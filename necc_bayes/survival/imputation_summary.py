@@ -94,6 +94,16 @@ def imputation_summary(
     return pd.DataFrame(rows)
 
 
+def complete_rows(X: np.ndarray, *arrays: np.ndarray | None) -> list:
+    """``X`` and ``arrays`` restricted to the rows of ``X`` without NaN (None stays None).
+
+    The posterior predictive and proportional-hazards checks need every covariate value, so
+    with modelled missing covariates they use these rows (the report says so).
+    """
+    keep = ~np.isnan(X).any(axis=1)
+    return [X[keep], *(None if a is None else np.asarray(a)[keep] for a in arrays)]
+
+
 def complete_case_cohort(cohort: Cohort) -> Cohort:
     """The rows of ``cohort`` with every covariate observed (means recomputed on them)."""
     design = cohort.design

@@ -50,7 +50,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import gammaln
 
-from necc_bayes.survival.intervals import PersonPeriod, collapse
+from necc_bayes.survival.intervals import PersonPeriod
+from necc_bayes.survival.patterns import collapse
 
 
 @dataclass(frozen=True)

@@ -60,8 +60,14 @@ from necc_bayes.spec.priors import (
     SDPrior,
 )
 from necc_bayes.survival.imputation import Imputation, imputation_loglik
-from necc_bayes.survival.intervals import PersonPeriod, default_n_intervals
+from necc_bayes.survival.intervals import PersonPeriod, default_n_intervals, interval_labels
 from necc_bayes.survival.likelihood import SufficientStats, sufficient_stats
+from necc_bayes.survival.model_blocks import (
+    baseline_dims,
+    frailty_block,
+    random_walk_block,
+    time_varying_block,
+)
 
 if TYPE_CHECKING:  # pymc and pytensor are imported where a model is built (import cost)
     import pymc as pm
@@ -164,13 +170,6 @@ class PEMPriors:
     tv_sd: SDPrior | None = None
 
 
-def interval_labels(pp: PersonPeriod) -> list[str]:
-    """Return labels ``"(0, c1]", ..., "(ck, inf)"`` for the intervals."""
-    b = pp.bounds
-    labels = [f"({b[j]:g}, {b[j + 1]:g}]" for j in range(pp.n_intervals - 1)]
-    return [*labels, f"({b[-2]:g}, inf)"]
-
-
 def sparse_interval_messages(pp: PersonPeriod) -> list[str]:
     """Describe every interval with no events or no one at risk, and suggest a remedy.
 
@@ -234,71 +233,6 @@ def _log_hr(inputs: PEMInputs, priors: PEMPriors) -> pt.TensorVariable:
     return pm.Deterministic("log_hr", stacked[perm], dims="term")
 
 
-def _frailty(inputs: PEMInputs, priors: PEMPriors) -> pt.TensorVariable:
-    """``frailty[c] = frailty_sd * frailty_z[c]`` (log-frailty, non-centred)."""
-    import pymc as pm
-
-    if priors.frailty_sd is None:
-        raise ValueError("a model with clusters needs PEMPriors.frailty_sd")
-    sd = priors.frailty_sd.build("frailty_sd")
-    z = pm.Normal("frailty_z", 0.0, 1.0, dims="cluster")
-    return pm.Deterministic("frailty", sd * z, dims="cluster")
-
-
-def _time_varying(inputs: PEMInputs, priors: PEMPriors) -> pt.TensorVariable:
-    """Per-interval deviations ``log_hr_dev`` (term_tv, interval) of the time-varying terms.
-
-    A Brownian motion in time seen at the interval midpoints, started at 0 in the first
-    interval: ``dev[k, 0] = 0``, ``dev[k, j] - dev[k, j-1] ~ Normal(0, tv_sd^2 (m_j - m_{j-1}))``
-    (non-centred, one ``tv_sd`` per term), so ``log_hr`` is the log-HR of the first interval.
-    """
-    import pymc as pm
-    import pytensor.tensor as pt
-
-    if priors.tv_sd is None:
-        raise ValueError("a model with time-varying terms needs PEMPriors.tv_sd")
-    model = pm.modelcontext(None)
-    pp = inputs.pp
-    model.add_coord("term_tv", list(inputs.time_varying))
-    model.add_coord("tv_step", interval_labels(pp)[1:])
-    scale = pm.Data("tv_step_scale", RandomWalkBaseline.step_scale(pp.widths), dims="tv_step")
-    sd = priors.tv_sd.build("tv_sd")
-    z = pm.Normal("tv_z", 0.0, 1.0, dims=("term_tv", "tv_step"))
-    steps = pt.cumsum(sd * z * scale[None, :], axis=1)
-    dev = pt.concatenate([pt.zeros((len(inputs.time_varying), 1)), steps], axis=1)
-    return pm.Deterministic("log_hr_dev", dev, dims=("term_tv", "interval"))
-
-
-def _baseline_dims(stats: SufficientStats) -> tuple[str, ...]:
-    return ("stratum", "interval") if stats.stratified else ("interval",)
-
-
-def _random_walk(
-    base: RandomWalkBaseline, pp: PersonPeriod, stats: SufficientStats
-) -> pt.TensorVariable:
-    """``log lambda`` of the Brownian-motion baseline, shape (J,) or (S, J)."""
-    import pymc as pm
-    import pytensor.tensor as pt
-
-    model = pm.modelcontext(None)
-    init_mu = pm.Data("rw_init_mu", float(base.init_mu))
-    init_sigma = pm.Data("rw_init_sigma", float(base.init_sigma))
-    sigma_scale = pm.Data("rw_sigma_scale", float(base.sigma_scale))
-    model.add_coord("baseline_step", interval_labels(pp)[1:])
-    scale = pm.Data("rw_step_scale", base.step_scale(pp.widths), dims="baseline_step")
-    sigma = pm.HalfNormal("baseline_sigma", sigma_scale)
-    if stats.stratified:
-        z0 = pm.Normal("baseline_z0", 0.0, 1.0, dims="stratum")
-        steps = pm.Normal("baseline_z", 0.0, 1.0, dims=("stratum", "baseline_step"))
-        walk = pt.cumsum(sigma * scale[None, :] * steps, axis=1)
-        zeros = pt.zeros((stats.n_strata, 1))
-        return init_mu + init_sigma * z0[:, None] + pt.concatenate([zeros, walk], axis=1)
-    z0 = pm.Normal("baseline_z0", 0.0, 1.0)
-    steps = pm.Normal("baseline_z", 0.0, 1.0, dims="baseline_step")
-    walk = pt.cumsum(sigma * scale * steps)
-    return init_mu + init_sigma * z0 + pt.concatenate([pt.zeros((1,)), walk])
-
-
 def build_model(inputs: PEMInputs, priors: PEMPriors, *, warn: bool = True) -> pm.Model:
     """Build the piecewise-exponential model.
 
@@ -345,7 +279,7 @@ def build_model(inputs: PEMInputs, priors: PEMPriors, *, warn: bool = True) -> p
         coords["stratum"] = list(inputs.strata_labels)
     if inputs.clusters is not None:
         coords["cluster"] = list(inputs.cluster_labels)
-    bdims = _baseline_dims(stats)
+    bdims = baseline_dims(stats)
     baseline = priors.baseline
     with pm.Model(coords=coords) as model:
         X_u = pm.Data("X_u", stats.X_u, dims=("pattern", "term"))
@@ -359,12 +293,12 @@ def build_model(inputs: PEMInputs, priors: PEMPriors, *, warn: bool = True) -> p
         if inputs.clusters is not None:
             cluster_u = pm.Data("cluster_u", stats.cluster_u, dims="pattern")
             events_c = pm.Data("events_cluster", stats.events_cluster, dims="cluster")
-            b = _frailty(inputs, priors)
+            b = frailty_block(inputs, priors)
             eta = eta + b[cluster_u]
             linear = linear + pt.dot(b, events_c)
         weight = pt.exp(eta)[:, None] * E_u  # (pattern, interval)
         if inputs.time_varying:
-            dev = _time_varying(inputs, priors)
+            dev = time_varying_block(inputs, priors)
             tv = inputs.tv_index
             s_tv = pm.Data("s_interval_tv", stats.s_interval[tv], dims=("term_tv", "interval"))
             weight = weight * pt.exp(pt.dot(X_u[:, tv], dev))
@@ -387,7 +321,7 @@ def build_model(inputs: PEMInputs, priors: PEMPriors, *, warn: bool = True) -> p
                 lam = pm.Gamma("baseline_hazard", alpha=a, beta=b, dims=bdims)
                 pm.Potential("loglik", pt.sum(d * pt.log(lam)) + linear - pt.sum(lam * S))
         else:
-            log_lam = _random_walk(baseline, pp, stats)
+            log_lam = random_walk_block(baseline, pp, stats)
             lam = pm.Deterministic("baseline_hazard", pt.exp(log_lam), dims=bdims)
             pm.Potential("loglik", pt.sum(d * log_lam) + linear - pt.sum(lam * S))
         if imp is not None:
@@ -415,67 +349,3 @@ def is_marginalized(priors: PEMPriors) -> bool:
     """Return True when the baseline is integrated out (drawn after sampling)."""
     base = priors.baseline
     return isinstance(base, GammaBaseline | GammaProcessBaseline) and base.marginalize
-
-
-@dataclass(frozen=True)
-class PriorSample:
-    """Joint prior draws of a model's parameters (numpy), from each prior's ``sample``.
-
-    Attributes
-    ----------
-    log_hr : ndarray, shape (size, p)
-        Log hazard ratios in term order.
-    baseline : ndarray, shape (size, J) or (size, S, J)
-        Baseline rates (a stratum axis when stratified).
-    frailty : ndarray, shape (size, C), or None
-        Log-frailties of the clusters.
-    frailty_sd : ndarray, shape (size,), or None
-        Their standard deviation.
-    dev : ndarray, shape (size, q, J), or None
-        Per-interval deviations of the time-varying terms.
-    """
-
-    log_hr: np.ndarray
-    baseline: np.ndarray
-    frailty: np.ndarray | None = None
-    frailty_sd: np.ndarray | None = None
-    dev: np.ndarray | None = None
-
-
-def sample_prior(
-    inputs: PEMInputs, priors: PEMPriors, rng: np.random.Generator, size: int
-) -> PriorSample:
-    """Draw ``size`` joint draws from the priors of :func:`build_model`, in numpy.
-
-    The numpy mirror of the model, family by family (simulation-based calibration is the
-    check that the two agree): used by SBC and the prior predictive check.
-    """
-    terms = list(inputs.terms)
-    beta = np.zeros((size, len(terms)))
-    for family in COEFFICIENT_FAMILIES:
-        names = [t for t in terms if type(priors.coefficients.get(t)) is family]
-        if names:
-            draws = family.sample([priors.coefficients[t] for t in names], rng, size)
-            beta[:, [terms.index(t) for t in names]] = draws
-    for group in priors.groups:
-        beta[:, [terms.index(t) for t in group.terms]] = group.sample(rng, size)
-    widths = inputs.pp.widths
-    n_strata = len(inputs.strata_labels) if inputs.strata is not None else 1
-    lam = np.stack([priors.baseline.sample(rng, size, widths) for _ in range(n_strata)], axis=1)
-    frailty = frailty_sd = dev = None
-    if inputs.clusters is not None and priors.frailty_sd is not None:
-        frailty_sd = priors.frailty_sd.sample(rng, size)
-        frailty = frailty_sd[:, None] * rng.standard_normal((size, len(inputs.cluster_labels)))
-    if inputs.time_varying and priors.tv_sd is not None:
-        q = len(inputs.time_varying)
-        scale = RandomWalkBaseline.step_scale(widths)
-        sd = np.stack([priors.tv_sd.sample(rng, size) for _ in range(q)], axis=1)
-        steps = np.cumsum(sd[:, :, None] * scale * rng.standard_normal((size, q, scale.size)), 2)
-        dev = np.concatenate([np.zeros((size, q, 1)), steps], axis=2)
-    return PriorSample(
-        log_hr=beta,
-        baseline=lam if n_strata > 1 else lam[:, 0, :],
-        frailty=frailty,
-        frailty_sd=frailty_sd,
-        dev=dev,
-    )

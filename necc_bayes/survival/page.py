@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from necc_bayes._version import __version__
-from necc_bayes.data.load import Cohort, data_profile
+from necc_bayes.data.load import Cohort
+from necc_bayes.data.profile import data_profile
 from necc_bayes.data.reference import km_step
 from necc_bayes.inference.diagnostics import distinct_worst_parameters, parameter_draws
 from necc_bayes.report.figures import KMOverlay, SurvivalPanel, survival_plot

@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from necc_bayes.survival.imputation_summary import complete_rows
 from necc_bayes.survival.ph_score import (
     Transform,
     efficient_score_test,
@@ -367,8 +368,7 @@ def ph_check(
     """
     cohort, pp = result.checked.cohort, result.checked.person_period
     lam, beta = posterior_draws(result.idata)  # per-interval log-HRs when time-varying
-    design = cohort.design
-    settings = result.spec.ph_check
+    design, settings = cohort.design, result.spec.ph_check
     varying = set(time_varying_terms(result.idata))
     post = result.idata["posterior"]
     frailty = None
@@ -380,13 +380,7 @@ def ph_check(
         clusters=None if cohort.clusters is None else np.asarray(cohort.clusters.codes),
         replicable=cohort.n_subjects == cohort.n,
     )
-    X, time, event, entry = design.X_model, cohort.time, cohort.event, pp.entry
-    if design.incomplete:
-        # modelled missing covariates (data.missing = "model"; no strata, frailty or pieces
-        # then): the score needs every covariate value, so the rows with all of them are used
-        keep = ~np.isnan(X).any(axis=1)
-        X, time, event = X[keep], time[keep], event[keep]
-        entry = None if entry is None else entry[keep]
+    X, time, event, entry = complete_rows(design.X_model, cohort.time, cohort.event, pp.entry)
     return ph_check_from_draws(
         lam,
         beta,

@@ -35,13 +35,14 @@ below it late, or the reverse.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from necc_bayes.data.reference import kaplan_meier_many, km_on_grid
+from necc_bayes.survival.imputation_summary import complete_rows
 from necc_bayes.survival.intervals import PersonPeriod
 from necc_bayes.survival.model import interval_labels
 from necc_bayes.survival.ppc_groups import GROUP_COLUMNS, covariate_groups
@@ -50,8 +51,8 @@ from necc_bayes.survival.ppc_pieces import (
     interval_event_replicates,
     interval_event_table,
 )
+from necc_bayes.survival.ppc_result import PPCResult
 from necc_bayes.survival.replicates import (
-    CENSORING_RULE,
     draw_censoring_times,
     simulate_event_times,
 )
@@ -67,84 +68,6 @@ __all__ = [
     "posterior_predictive_check",
     "ppc_from_draws",
 ]
-
-@dataclass(frozen=True)
-class PPCResult:
-    """Posterior predictive check of survival against the observed Kaplan–Meier curve.
-
-    Attributes
-    ----------
-    grid : ndarray
-        Time grid (excluding 0).
-    observed : ndarray
-        Observed Kaplan–Meier curve on the grid.
-    low, median, high : ndarray
-        Pointwise quantiles of the replicate Kaplan–Meier curves.
-    ci_prob : float
-        Probability of the band.
-    coverage : float
-        Share of the grid where ``low <= observed <= high``.
-    events : DataFrame
-        Per interval: ``interval, observed, rep_mean, rep_low, rep_high, ppp``.
-    n_replicates : int
-        Number of simulated cohorts.
-    censoring : str
-        How replicate censoring times were drawn.
-    """
-
-    grid: np.ndarray
-    observed: np.ndarray
-    low: np.ndarray
-    median: np.ndarray
-    high: np.ndarray
-    ci_prob: float
-    coverage: float
-    events: pd.DataFrame
-    n_replicates: int
-    censoring: str = CENSORING_RULE
-    groups: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=GROUP_COLUMNS))
-
-    @property
-    def group_coverage(self) -> pd.DataFrame:
-        """Per covariate level: ``covariate, level, n, n_events, coverage``.
-
-        ``coverage`` is the share of the grid where the level's observed KM is inside its
-        replicate band.
-        """
-        g = self.groups
-        if g.empty:
-            return pd.DataFrame(columns=["covariate", "level", "n", "n_events", "coverage"])
-        inside = (g["observed"] >= g["low"] - 1e-12) & (g["observed"] <= g["high"] + 1e-12)
-        out = (
-            g.assign(inside=inside)
-            .groupby(["covariate", "level"], sort=False)
-            .agg(n=("n", "first"), n_events=("n_events", "first"), coverage=("inside", "mean"))
-            .reset_index()
-        )
-        return out
-
-    def to_dict(self) -> dict[str, object]:
-        """Summary numbers for ``diagnostics.json``."""
-        ppp = self.events["ppp"].to_numpy()
-        cov = self.group_coverage
-        return {
-            "km_band_coverage": None if np.isnan(self.coverage) else round(float(self.coverage), 4),
-            "band_prob": self.ci_prob,
-            "n_replicates": self.n_replicates,
-            "events_ppp": {
-                str(k): round(float(v), 4)
-                for k, v in zip(self.events["interval"], ppp, strict=True)
-            },
-            "events_ppp_extreme": int(((ppp < 0.025) | (ppp > 0.975)).sum()),
-            "censoring": self.censoring,
-            "group_km_band_coverage": {
-                f"{c}: {lev}": round(float(v), 4)
-                for c, lev, v in zip(
-                    cov["covariate"], cov["level"], cov["coverage"].astype(float), strict=True
-                )
-            },
-        }
-
 
 def ppc_from_draws(
     lam: np.ndarray,
@@ -340,15 +263,10 @@ def posterior_predictive_check(
             frailty=frailty,
             clusters=clusters,
         )
-    design, time, event, entry = cohort.design, cohort.time, cohort.event, cohort.entry
-    if design.incomplete:
-        # modelled missing covariates: the replicates need every covariate value, so the
-        # check uses the rows with complete covariates (the censoring column says so)
-        keep = ~np.isnan(design.X).any(axis=1)
-        design = replace(design, X=design.X[keep])
-        time, event = time[keep], event[keep]
-        entry = None if entry is None else entry[keep]
-        strata = None if strata is None else strata[keep]
+    X, time, event, entry, strata = complete_rows(
+        cohort.design.X, cohort.time, cohort.event, cohort.entry, strata
+    )  # modelled missing covariates: the rows with every value (the censoring note says so)
+    design = replace(cohort.design, X=X)
     out = ppc_from_draws(
         lam,
         beta,
@@ -372,7 +290,7 @@ def posterior_predictive_check(
     )
     if len(time) < cohort.n:
         note = f"; the {len(time)} of {cohort.n} rows with every covariate observed"
-        out = replace(out, censoring=out.censoring + note)
+        return replace(out, censoring=out.censoring + note)
     return out
 
 

@@ -1,7 +1,7 @@
 """Prior predictive check: what the priors alone imply for survival.
 
 Draws come from the model's priors before the likelihood is seen, from each prior family's
-own numpy sampler (:func:`necc_bayes.survival.model.sample_prior`, the mirror of the PyMC
+own numpy sampler (:func:`necc_bayes.survival.prior_sample.sample_prior`, the mirror of the PyMC
 model that simulation-based calibration checks).
 
 With delayed entry the curves are conditional on survival to the earliest entry, with strata
@@ -27,7 +27,8 @@ import pandas as pd
 
 from necc_bayes.report.figures import PriorBands
 from necc_bayes.survival.curves import Profile, condition_on, survival_curve
-from necc_bayes.survival.model import PEMInputs, PEMPriors, sample_prior
+from necc_bayes.survival.model import PEMInputs, PEMPriors
+from necc_bayes.survival.prior_sample import sample_prior
 
 if TYPE_CHECKING:
     from necc_bayes.survival.result import PEMResult

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from necc_bayes.data.load import data_profile, validate
+from necc_bayes.data.load import validate
+from necc_bayes.data.profile import data_profile
 from necc_bayes.data.rules import RULES
 from necc_bayes.errors import DataError
 from necc_bayes.spec.io import parse_spec

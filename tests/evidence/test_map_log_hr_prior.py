@@ -23,7 +23,8 @@ from necc_bayes.survival.fit import resolve_spec
 from necc_bayes.survival.informative_priors import COLUMNS, informative_prior_table
 from necc_bayes.survival.inputs import check_inputs
 from necc_bayes.survival.intervals import expand
-from necc_bayes.survival.model import PEMInputs, PEMPriors, build_model, sample_prior
+from necc_bayes.survival.model import PEMInputs, PEMPriors, build_model
+from necc_bayes.survival.prior_sample import sample_prior
 from necc_bayes.survival.result import PEMResult
 from tests.fake_fit import SPEC, fake_result, write_cohort
 

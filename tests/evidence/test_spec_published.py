@@ -19,7 +19,8 @@ from necc_bayes.evidence import published_prior
 from necc_bayes.spec import parse_spec, to_toml
 from necc_bayes.spec.priors import GammaBaseline, NormalPrior, PublishedPrior
 from necc_bayes.survival.intervals import expand
-from necc_bayes.survival.model import PEMInputs, PEMPriors, build_model, sample_prior
+from necc_bayes.survival.model import PEMInputs, PEMPriors, build_model
+from necc_bayes.survival.prior_sample import sample_prior
 
 RAW = {
     "name": "published",

@@ -29,8 +29,8 @@ from necc_bayes.spec.priors import ExponentialSD, GammaProcessBaseline, NormalPr
 from necc_bayes.spec.settings import SamplerSettings
 from necc_bayes.survival.intervals import expand
 from necc_bayes.survival.model import PEMInputs, PEMPriors
-from necc_bayes.survival.replicates import simulate_event_times
 from necc_bayes.survival.refit import ModelCache
+from necc_bayes.survival.replicates import simulate_event_times
 
 CLUSTERS, PER_CLUSTER = 40, 6
 TRUE_SD, TRUE_BETA = 0.7, 0.5

@@ -11,13 +11,13 @@ import pytest
 from necc_bayes.errors import InputWarning, SpecError
 from necc_bayes.survival.intervals import (
     check_cuts,
-    collapse,
     default_n_intervals,
     event_time_cuts,
     expand,
     quantile_cuts,
     resolve_cuts,
 )
+from necc_bayes.survival.patterns import collapse
 
 #              1    2    3    4    5    6
 TIME = np.array([1.0, 2.0, 5.0, 7.5, 2.0, 3.0])

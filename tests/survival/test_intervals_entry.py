@@ -18,8 +18,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from necc_bayes.survival.intervals import collapse, expand
+from necc_bayes.survival.intervals import expand
 from necc_bayes.survival.likelihood import loglik_long_poisson, sufficient_stats
+from necc_bayes.survival.patterns import collapse
 
 REF = json.loads(
     (Path(__file__).parents[1] / "reference" / "survsplit_counting.json").read_text()

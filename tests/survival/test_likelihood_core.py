@@ -27,7 +27,8 @@ from necc_bayes.spec.priors import (
 )
 from necc_bayes.survival import likelihood as lik
 from necc_bayes.survival.intervals import expand
-from necc_bayes.survival.model import PEMInputs, PEMPriors, build_model, sample_prior
+from necc_bayes.survival.model import PEMInputs, PEMPriors, build_model
+from necc_bayes.survival.prior_sample import sample_prior
 
 CUTS = np.array([2.0, 5.0, 9.0])
 

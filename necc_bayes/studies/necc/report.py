@@ -25,8 +25,8 @@ from necc_bayes.report.html import (
     render_page,
     warnings_section,
 )
-from necc_bayes.studies.necc.cohort_steps import inclusion_section, ttr_section
 from necc_bayes.studies.necc import published
+from necc_bayes.studies.necc.cohort_steps import inclusion_section, ttr_section
 from necc_bayes.studies.necc.comparison import SYNTHETIC_LABEL
 from necc_bayes.studies.necc.context import Context
 from necc_bayes.studies.necc.ph_step import ph_section

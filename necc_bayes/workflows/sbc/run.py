@@ -49,7 +49,8 @@ from necc_bayes.spec.settings import SamplerSettings
 from necc_bayes.survival.fit import model_inputs, model_priors, resolve_spec
 from necc_bayes.survival.inputs import check_inputs
 from necc_bayes.survival.intervals import expand
-from necc_bayes.survival.model import PEMInputs, PEMPriors, interval_labels, sample_prior
+from necc_bayes.survival.model import PEMInputs, PEMPriors, interval_labels
+from necc_bayes.survival.prior_sample import sample_prior
 from necc_bayes.survival.refit import process_cache
 from necc_bayes.survival.replicates import draw_censoring_times, simulate_event_times
 from necc_bayes.workflows.executor import RunStats, progress, run_tasks
@@ -139,7 +140,7 @@ class SBCSetup:
 def draw_prior(priors: PEMPriors, inputs: PEMInputs, rng) -> tuple[np.ndarray, np.ndarray]:
     """One draw of (log-HRs in term order, baseline rates) from the priors, in numpy.
 
-    :func:`necc_bayes.survival.model.sample_prior`: each prior family's own numpy sampler,
+    :func:`necc_bayes.survival.prior_sample.sample_prior`: each prior family's own numpy sampler,
     mirroring :func:`~necc_bayes.survival.model.build_model` (SBC is the check that the two
     agree).
     """

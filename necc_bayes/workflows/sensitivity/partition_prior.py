@@ -4,7 +4,7 @@ A cut-point sweep changes two things at once: how finely the data are summarised
 unless the baseline prior is partition-invariant — the prior itself. To tell the two apart,
 every partition of the sweep is reported with the **prior predictive** of ``S(t)`` at the
 summary times, for a subject at the covariate means: its median and central 95% interval,
-from :func:`necc_bayes.survival.model.sample_prior` (each prior family's numpy sampler).
+from :func:`necc_bayes.survival.prior_sample.sample_prior` (each prior family's numpy sampler).
 
 A partition is flagged when its prior differs materially from the others: at some summary
 time the width of its prior 95% interval of ``S(t)`` differs from the median width over the
@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 
 from necc_bayes.survival.intervals import time_in_intervals
-from necc_bayes.survival.model import PEMInputs, PEMPriors, sample_prior
+from necc_bayes.survival.model import PEMInputs, PEMPriors
+from necc_bayes.survival.prior_sample import sample_prior
 
 WIDTH_TOLERANCE = 0.25
 """Relative difference of the prior 95% width of S(t) from the median width that flags."""

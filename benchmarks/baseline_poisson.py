@@ -17,7 +17,8 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from necc_bayes.spec.priors import GammaBaseline, NormalPrior
+from necc_bayes.spec.baseline_priors import GammaBaseline
+from necc_bayes.spec.priors import NormalPrior
 from necc_bayes.survival.model import PEMInputs, PEMPriors, interval_labels
 
 

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from necc_bayes.spec.priors import GammaBaseline, NormalPrior, resolve_baseline
+from necc_bayes.spec.baseline_priors import GammaBaseline, resolve_baseline
+from necc_bayes.spec.priors import NormalPrior
 from necc_bayes.survival.intervals import PersonPeriod, expand, quantile_cuts
 from necc_bayes.survival.model import PEMInputs, PEMPriors
 

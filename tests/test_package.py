@@ -61,7 +61,7 @@ HARD_LIMIT = 450
 OVER_BUDGET = {
     # module: lines when it was recorded past HARD_LIMIT (issue 15); a ratchet: it may shrink,
     # not grow; split it, then drop the row
-    "necc_bayes/spec/priors.py": 829,
+    "necc_bayes/spec/priors.py": 739,  # baseline families moved to spec/baseline_priors.py
     "necc_bayes/survival/likelihood.py": 525,
 }
 

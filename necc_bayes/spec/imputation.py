@@ -27,7 +27,24 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveFloat
 
 
 class CovariateModelSection(BaseModel):
-    """Overrides for one incomplete covariate's model."""
+    """Overrides for one incomplete covariate's model.
+
+    Attributes
+    ----------
+    predictors : list of str or None
+        Terms that predict this covariate; default every complete term and every incomplete
+        term earlier in the chain order.
+    intercept_scale : float
+        Scale of the intercept prior: ``Logistic(0, scale)`` for a 0/1 covariate (1 is uniform
+        on the prevalence at the predictors' means), ``Normal(0, scale)`` on the standardised
+        scale for a continuous one.
+    slope_sigma : float
+        SD of the ``Normal(0, slope_sigma)`` prior on each predictor's coefficient (per unit of
+        the predictor; divided by the covariate's observed SD for a continuous covariate).
+    sd_scale : float
+        Scale of the ``HalfNormal`` prior on a continuous covariate's residual SD
+        (standardised scale); unused for 0/1 covariates.
+    """
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
@@ -38,7 +55,19 @@ class CovariateModelSection(BaseModel):
 
 
 class ImputationSection(BaseModel):
-    """``[imputation]``: the chain order and per-covariate overrides."""
+    """``[imputation]``: the chain order and per-covariate overrides.
+
+    Attributes
+    ----------
+    order : list of str or None
+        Order of the chained covariate models; default fewest missing values first, ties in
+        term order.
+    max_missing_binary : int
+        Most incomplete 0/1 covariates one subject may have (their ``2**k`` combinations are
+        summed out exactly per subject); a subject with more is refused.
+    covariates : table of tables
+        ``[imputation.covariates.X]``: overrides for covariate ``X``'s model.
+    """
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 

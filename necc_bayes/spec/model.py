@@ -23,16 +23,10 @@ from pydantic import (
 )
 
 from necc_bayes.errors import Problem
+from necc_bayes.spec.baseline_priors import DEFAULT_BASELINE, BaselinePrior
 from necc_bayes.spec.cohort import FrailtySection, role_problems
 from necc_bayes.spec.imputation import ImputationSection, imputation_problems
-from necc_bayes.spec.priors import (
-    DEFAULT_BASELINE,
-    DEFAULT_LOG_HR,
-    BaselinePrior,
-    CoefficientPrior,
-    GroupPrior,
-    SDPrior,
-)
+from necc_bayes.spec.priors import DEFAULT_LOG_HR, CoefficientPrior, GroupPrior, SDPrior
 from necc_bayes.spec.settings import SamplerSettings, Thresholds
 
 
@@ -325,6 +319,9 @@ class ModelSpec(_Section):
         ``[frailty]``: a shared frailty per cluster (optional).
     ph_check : table
         ``[ph_check]``: settings of the proportional-hazards check.
+    imputation : table or None
+        ``[imputation]``: the covariate models of ``data.missing = "model"`` (chain order,
+        predictors, prior scales; optional).
     """
 
     name: str

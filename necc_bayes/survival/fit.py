@@ -13,14 +13,10 @@ from typing import Any
 
 from necc_bayes.errors import Problem, SpecError
 from necc_bayes.evidence.resolve import resolve_map
+from necc_bayes.spec.baseline_priors import GammaBaseline, GammaProcessBaseline, resolve_baseline
 from necc_bayes.spec.io import load_spec, spec_hash, with_sampler_overrides
 from necc_bayes.spec.model import ModelSpec, ProfileSection
-from necc_bayes.spec.priors import (
-    GammaBaseline,
-    GammaProcessBaseline,
-    MapPrior,
-    resolve_baseline,
-)
+from necc_bayes.spec.priors import MapPrior
 from necc_bayes.survival.inputs import (
     Checked,
     check_fittable,

@@ -38,9 +38,8 @@ With independent ``Gamma(a_j, b_j)`` priors on the rates (the gamma families of
 
 and ``lambda_sj | beta, data ~ Gamma(a_j + d_sj, b_j + S_sj)`` (shape, rate).
 
-Shapes: every function taking ``beta`` broadcasts over its leading axes (``beta`` of shape
-``(..., p)``). Baseline arrays have a stratum axis ``(..., S, J)`` only when the data are
-stratified; without strata they are ``(..., J)`` as they always were.
+Shapes: functions taking ``beta`` broadcast over its leading axes (``beta``: ``(..., p)``).
+Baseline arrays are ``(..., S, J)`` with strata, ``(..., J)`` without.
 """
 
 from __future__ import annotations

@@ -50,15 +50,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from necc_bayes.errors import SparseDataWarning
-from necc_bayes.spec.priors import (
-    COEFFICIENT_FAMILIES,
-    CoefficientPrior,
-    GammaBaseline,
-    GammaProcessBaseline,
-    GroupPrior,
-    RandomWalkBaseline,
-    SDPrior,
-)
+from necc_bayes.spec.baseline_priors import GammaBaseline, GammaProcessBaseline, RandomWalkBaseline
+from necc_bayes.spec.priors import COEFFICIENT_FAMILIES, CoefficientPrior, GroupPrior, SDPrior
 from necc_bayes.survival.imputation import Imputation, imputation_loglik
 from necc_bayes.survival.intervals import PersonPeriod, default_n_intervals, interval_labels
 from necc_bayes.survival.likelihood import SufficientStats, sufficient_stats

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from necc_bayes.spec.priors import RandomWalkBaseline
+from necc_bayes.spec.baseline_priors import RandomWalkBaseline
 from necc_bayes.survival.intervals import PersonPeriod, interval_labels
 from necc_bayes.survival.likelihood import SufficientStats
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from necc_bayes.spec.priors import COEFFICIENT_FAMILIES, RandomWalkBaseline
+from necc_bayes.spec.baseline_priors import RandomWalkBaseline
+from necc_bayes.spec.priors import COEFFICIENT_FAMILIES
 from necc_bayes.survival.model import PEMInputs, PEMPriors
 
 

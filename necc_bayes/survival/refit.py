@@ -39,7 +39,7 @@ from pytensor.compile.sharedvalue import SharedVariable
 
 from necc_bayes.inference.compile_cache import compile_model, deterministic_numba
 from necc_bayes.inference.completeness import check_complete
-from necc_bayes.spec.priors import GammaBaseline, GammaProcessBaseline
+from necc_bayes.spec.baseline_priors import GammaBaseline, GammaProcessBaseline
 from necc_bayes.spec.settings import SamplerSettings
 from necc_bayes.survival.imputation import imputation_structure
 from necc_bayes.survival.model import (

@@ -39,7 +39,7 @@ from necc_bayes._runstate import announce
 from necc_bayes._version import __version__
 from necc_bayes.inference.compile_cache import compile_model, deterministic_numba
 from necc_bayes.inference.completeness import check_complete
-from necc_bayes.spec.priors import GammaBaseline, GammaProcessBaseline, RandomWalkBaseline
+from necc_bayes.spec.baseline_priors import GammaBaseline, GammaProcessBaseline, RandomWalkBaseline
 from necc_bayes.spec.settings import SamplerSettings
 from necc_bayes.survival import likelihood as pem_math
 from necc_bayes.survival.model import (

@@ -41,7 +41,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from necc_bayes.spec.priors import DEFAULT_BASELINE, DEFAULT_LOG_HR, resolve_baseline
+from necc_bayes.spec.baseline_priors import DEFAULT_BASELINE, resolve_baseline
+from necc_bayes.spec.priors import DEFAULT_LOG_HR
 from necc_bayes.spec.settings import SamplerSettings
 from necc_bayes.survival.intervals import expand, resolve_cuts
 from necc_bayes.survival.model import PEMInputs, PEMPriors

@@ -28,9 +28,10 @@ import pandas as pd
 
 from necc_bayes.data.load import read_csv, validate
 from necc_bayes.errors import InputError
+from necc_bayes.spec.baseline_priors import resolve_baseline
 from necc_bayes.spec.io import load_spec
 from necc_bayes.spec.model import ModelSpec
-from necc_bayes.spec.priors import NormalPrior, resolve_baseline
+from necc_bayes.spec.priors import NormalPrior
 from necc_bayes.spec.settings import SamplerSettings
 from necc_bayes.survival.hazard_ratios import HR_COLUMNS
 from necc_bayes.survival.inputs import check_inputs

@@ -18,7 +18,8 @@ from necc_bayes.errors import DataError, SpecError
 from necc_bayes.evidence import conflict_normal, ess, fit_normal, map_normal, normal_mixture
 from necc_bayes.evidence.resolve import as_mixture, resolve_map
 from necc_bayes.spec import parse_spec, to_toml
-from necc_bayes.spec.priors import GammaBaseline, MapPrior, NormalMixturePrior, NormalPrior
+from necc_bayes.spec.baseline_priors import GammaBaseline
+from necc_bayes.spec.priors import MapPrior, NormalMixturePrior, NormalPrior
 from necc_bayes.survival.fit import resolve_spec
 from necc_bayes.survival.informative_priors import COLUMNS, informative_prior_table
 from necc_bayes.survival.inputs import check_inputs

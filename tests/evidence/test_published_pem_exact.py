@@ -21,7 +21,8 @@ import pytest
 
 from necc_bayes.errors import SparseDataWarning
 from necc_bayes.evidence import published_prior
-from necc_bayes.spec.priors import GammaBaseline, PublishedPrior
+from necc_bayes.spec.baseline_priors import GammaBaseline
+from necc_bayes.spec.priors import PublishedPrior
 from necc_bayes.survival import likelihood as pem_math
 from necc_bayes.survival.model import PEMInputs, PEMPriors
 from necc_bayes.survival.sampling import sample_posterior

@@ -11,7 +11,8 @@ import warnings
 import numpy as np
 
 from necc_bayes.errors import SparseDataWarning
-from necc_bayes.spec.priors import GammaBaseline, NormalPrior, PublishedPrior
+from necc_bayes.spec.baseline_priors import GammaBaseline
+from necc_bayes.spec.priors import NormalPrior, PublishedPrior
 from necc_bayes.spec.settings import SamplerSettings, Thresholds
 from necc_bayes.survival.intervals import expand
 from necc_bayes.survival.model import PEMInputs, PEMPriors, build_model

@@ -17,7 +17,8 @@ import pytest
 from necc_bayes.errors import SparseDataWarning, SpecError
 from necc_bayes.evidence import published_prior
 from necc_bayes.spec import parse_spec, to_toml
-from necc_bayes.spec.priors import GammaBaseline, NormalPrior, PublishedPrior
+from necc_bayes.spec.baseline_priors import GammaBaseline
+from necc_bayes.spec.priors import NormalPrior, PublishedPrior
 from necc_bayes.survival.intervals import expand
 from necc_bayes.survival.model import PEMInputs, PEMPriors, build_model
 from necc_bayes.survival.prior_sample import sample_prior

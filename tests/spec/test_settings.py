@@ -132,6 +132,6 @@ def test_resolved_spec_states_target_accept_and_the_baseline_numbers(baseline, e
 def baseline_prior(table):
     from pydantic import TypeAdapter
 
-    from necc_bayes.spec.priors import BaselinePrior
+    from necc_bayes.spec.baseline_priors import BaselinePrior
 
     return TypeAdapter(BaselinePrior).validate_python(table)

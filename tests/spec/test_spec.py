@@ -7,8 +7,9 @@ import tomllib
 import pytest
 
 from necc_bayes.errors import SpecError
+from necc_bayes.spec.baseline_priors import GammaBaseline, RandomWalkBaseline, resolve_baseline
 from necc_bayes.spec.io import parse_spec, spec_hash, to_toml
-from necc_bayes.spec.priors import GammaBaseline, NormalPrior, RandomWalkBaseline, resolve_baseline
+from necc_bayes.spec.priors import NormalPrior
 
 MINIMAL = {"name": "m", "data": {"time": "t", "event": "e"}, "covariates": {"terms": ["a"]}}
 

@@ -25,7 +25,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from necc_bayes.spec.priors import ExponentialSD, GammaProcessBaseline, NormalPrior
+from necc_bayes.spec.baseline_priors import GammaProcessBaseline
+from necc_bayes.spec.priors import ExponentialSD, NormalPrior
 from necc_bayes.spec.settings import SamplerSettings
 from necc_bayes.survival.intervals import expand
 from necc_bayes.survival.model import PEMInputs, PEMPriors

@@ -31,7 +31,8 @@ import pytest
 from scipy.special import betaln
 
 from necc_bayes.errors import SparseDataWarning
-from necc_bayes.spec.priors import GammaBaseline, NormalPrior
+from necc_bayes.spec.baseline_priors import GammaBaseline
+from necc_bayes.spec.priors import NormalPrior
 from necc_bayes.spec.settings import SamplerSettings
 from necc_bayes.survival import likelihood as lik
 from necc_bayes.survival.imputation import (

@@ -17,14 +17,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from necc_bayes.spec.priors import (
-    ExponentialSD,
-    GammaBaseline,
-    GammaProcessBaseline,
-    HalfNormalSD,
-    NormalPrior,
-    RandomWalkBaseline,
-)
+from necc_bayes.spec.baseline_priors import GammaBaseline, GammaProcessBaseline, RandomWalkBaseline
+from necc_bayes.spec.priors import ExponentialSD, HalfNormalSD, NormalPrior
 from necc_bayes.survival import likelihood as lik
 from necc_bayes.survival.intervals import expand
 from necc_bayes.survival.model import PEMInputs, PEMPriors, build_model

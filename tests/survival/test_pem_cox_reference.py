@@ -32,7 +32,8 @@ import pandas as pd
 import pytest
 
 from necc_bayes.errors import SparseDataWarning
-from necc_bayes.spec.priors import GammaBaseline, NormalPrior
+from necc_bayes.spec.baseline_priors import GammaBaseline
+from necc_bayes.spec.priors import NormalPrior
 from necc_bayes.spec.settings import SamplerSettings
 from necc_bayes.survival.intervals import event_time_cuts, expand
 from necc_bayes.survival.model import PEMInputs, PEMPriors

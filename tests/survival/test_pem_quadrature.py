@@ -32,7 +32,8 @@ from scipy import stats
 from scipy.integrate import cumulative_trapezoid, trapezoid
 
 from necc_bayes.errors import SparseDataWarning
-from necc_bayes.spec.priors import GammaBaseline, NormalPrior
+from necc_bayes.spec.baseline_priors import GammaBaseline
+from necc_bayes.spec.priors import NormalPrior
 from necc_bayes.spec.settings import SamplerSettings
 from necc_bayes.survival import likelihood as pem_math
 from necc_bayes.survival.intervals import expand

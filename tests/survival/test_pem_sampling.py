@@ -15,7 +15,8 @@ import xarray as xr
 from scipy import stats
 
 from necc_bayes.errors import SparseDataWarning
-from necc_bayes.spec.priors import GammaBaseline, NormalPrior, RandomWalkBaseline, resolve_baseline
+from necc_bayes.spec.baseline_priors import GammaBaseline, RandomWalkBaseline, resolve_baseline
+from necc_bayes.spec.priors import NormalPrior
 from necc_bayes.spec.settings import SamplerSettings
 from necc_bayes.survival import likelihood as pem_math
 from necc_bayes.survival.intervals import expand, quantile_cuts

@@ -17,14 +17,8 @@ import pytest
 from scipy import stats
 
 from necc_bayes.errors import SparseDataWarning
-from necc_bayes.spec.priors import (
-    GammaBaseline,
-    HierarchicalGroup,
-    HorseshoePrior,
-    NormalPrior,
-    RandomWalkBaseline,
-    StudentTPrior,
-)
+from necc_bayes.spec.baseline_priors import GammaBaseline, RandomWalkBaseline
+from necc_bayes.spec.priors import HierarchicalGroup, HorseshoePrior, NormalPrior, StudentTPrior
 from necc_bayes.survival import likelihood as pem_math
 from necc_bayes.survival.intervals import expand
 from necc_bayes.survival.model import (

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from necc_bayes.spec.priors import GammaBaseline, NormalPrior, RandomWalkBaseline
+from necc_bayes.spec.baseline_priors import GammaBaseline, RandomWalkBaseline
+from necc_bayes.spec.priors import NormalPrior
 from necc_bayes.survival.curves import Profile
 from necc_bayes.survival.intervals import expand
 from necc_bayes.survival.model import PEMInputs, PEMPriors

@@ -12,7 +12,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from necc_bayes.spec.priors import GammaBaseline, NormalPrior, RandomWalkBaseline, resolve_baseline
+from necc_bayes.spec.baseline_priors import GammaBaseline, RandomWalkBaseline, resolve_baseline
+from necc_bayes.spec.priors import NormalPrior
 from necc_bayes.spec.settings import SamplerSettings
 from necc_bayes.survival.fit import model_inputs, model_priors, resolve_spec
 from necc_bayes.survival.inputs import check_inputs

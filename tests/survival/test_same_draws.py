@@ -31,8 +31,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from necc_bayes.spec.baseline_priors import GammaBaseline
 from necc_bayes.spec.io import load_spec
-from necc_bayes.spec.priors import GammaBaseline
 from necc_bayes.survival.fit import fit
 
 COHORT = "data/synthetic/necc_synthetic_cohort.csv"

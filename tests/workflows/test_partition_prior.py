@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from necc_bayes.spec.priors import GammaBaseline, GammaProcessBaseline, NormalPrior
+from necc_bayes.spec.baseline_priors import GammaBaseline, GammaProcessBaseline
+from necc_bayes.spec.priors import NormalPrior
 from necc_bayes.survival.intervals import expand
 from necc_bayes.survival.model import PEMInputs, PEMPriors
 from necc_bayes.workflows.sensitivity.partition_prior import partition_priors

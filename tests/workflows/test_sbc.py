@@ -10,13 +10,8 @@ import pytest
 from scipy import stats
 
 from necc_bayes.errors import DataError
-from necc_bayes.spec.priors import (
-    GammaBaseline,
-    HierarchicalGroup,
-    NormalPrior,
-    RandomWalkBaseline,
-    StudentTPrior,
-)
+from necc_bayes.spec.baseline_priors import GammaBaseline, RandomWalkBaseline
+from necc_bayes.spec.priors import HierarchicalGroup, NormalPrior, StudentTPrior
 from necc_bayes.spec.settings import SamplerSettings
 from necc_bayes.survival.intervals import expand
 from necc_bayes.survival.model import PEMInputs, PEMPriors

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from necc_bayes.errors import SpecError
-from necc_bayes.spec.priors import ExponentialSD, GammaBaseline, NormalPrior
+from necc_bayes.spec.baseline_priors import GammaBaseline
+from necc_bayes.spec.priors import ExponentialSD, NormalPrior
 from necc_bayes.spec.settings import SamplerSettings
 from necc_bayes.survival.intervals import expand
 from necc_bayes.survival.model import PEMInputs, PEMPriors

@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from necc_bayes.report.sweep_figures import plot_sensitivity, to_svg
-from necc_bayes.spec.priors import GammaBaseline, NormalPrior, StudentTPrior
+from necc_bayes.spec.baseline_priors import GammaBaseline
+from necc_bayes.spec.priors import NormalPrior, StudentTPrior
 from necc_bayes.spec.settings import SamplerSettings, Thresholds
 from necc_bayes.survival.influence import case_deletion_changes, drop_subjects
 from necc_bayes.survival.intervals import expand

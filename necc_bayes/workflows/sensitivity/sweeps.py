@@ -37,14 +37,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from necc_bayes.spec.priors import (
-    CoefficientPrior,
-    GammaBaseline,
-    NormalPrior,
-    PublishedPrior,
-    RandomWalkBaseline,
-    resolve_baseline,
-)
+from necc_bayes.spec.baseline_priors import GammaBaseline, RandomWalkBaseline, resolve_baseline
+from necc_bayes.spec.priors import CoefficientPrior, NormalPrior, PublishedPrior
 from necc_bayes.spec.settings import SamplerSettings, Thresholds
 from necc_bayes.survival.fit import PEMResult, crude_rate, model_inputs, model_priors
 from necc_bayes.survival.influence import case_deletion_changes, drop_subjects, pareto_k_table

@@ -22,7 +22,7 @@ import annotated_types
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from necc_bayes.spec import priors
+from necc_bayes.spec import baseline_priors, priors
 from necc_bayes.spec.model import ModelSpec
 
 PRIOR_KINDS = {
@@ -30,6 +30,12 @@ PRIOR_KINDS = {
     "GroupPrior": "group prior",
     "BaselinePrior": "baseline prior",
     "SDPrior": "SD prior",
+}
+PRIOR_UNIONS = {
+    "CoefficientPrior": priors.CoefficientPrior,
+    "GroupPrior": priors.GroupPrior,
+    "BaselinePrior": baseline_priors.BaselinePrior,
+    "SDPrior": priors.SDPrior,
 }
 """Discriminated unions of prior families, by the name of their ``Annotated`` alias."""
 
@@ -142,7 +148,7 @@ def _constraints(metadata: list[Any]) -> list[str]:
 def _alias_name(tp: Any) -> str | None:
     """The kind of prior a prior union stands for (with or without its ``Annotated`` wrapper)."""
     for name, kind in PRIOR_KINDS.items():
-        alias = getattr(priors, name)
+        alias = PRIOR_UNIONS[name]
         if tp is alias or tp == get_args(alias)[0]:
             return kind
     return None
@@ -284,7 +290,7 @@ def prior_families() -> dict[str, list[Table]]:
     """Every prior family by kind (log-HR, group, baseline, SD), keyed by its ``dist``."""
     out: dict[str, list[Table]] = {}
     for alias, kind in PRIOR_KINDS.items():
-        union = getattr(priors, alias)
+        union = PRIOR_UNIONS[alias]
         members = get_args(get_args(union)[0])
         tables = []
         for model in members:

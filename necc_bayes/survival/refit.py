@@ -114,9 +114,10 @@ def structure_key(inputs: PEMInputs, priors: PEMPriors) -> Hashable:
         None if not sampled_rates else inputs.pp.n_intervals,
         n_strata if (n_strata and not marginal) else bool(n_strata),
         None if inputs.clusters is None else len(inputs.cluster_labels),
-        None if priors.frailty_sd is None else priors.frailty_sd.dist,
+        # an SD prior is structure only where it is used (clusters, time-varying terms)
+        None if priors.frailty_sd is None or inputs.clusters is None else priors.frailty_sd.dist,
         tuple(inputs.terms.index(t) for t in inputs.time_varying),
-        None if priors.tv_sd is None else priors.tv_sd.dist,
+        None if priors.tv_sd is None or not inputs.time_varying else priors.tv_sd.dist,
         imputation_structure(inputs.imputation),
     )
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from necc_bayes.errors import ConvergenceWarning, SparseDataWarning
+from necc_bayes.errors import ConvergenceWarning, ProportionalHazardsWarning, SparseDataWarning
 from necc_bayes.inference.diagnostics import (
     check_convergence,
     distinct_worst_parameters,
@@ -116,9 +116,10 @@ def test_bad_fit_fails_with_the_parameter_named(tmp_path):
     assert any(named.search(f) for f in diag.failures), diag.failures
     conv = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
     assert conv and any(named.search(str(w.message)) for w in conv)
-    other = [
-        w for w in caught if not issubclass(w.category, ConvergenceWarning | SparseDataWarning)
-    ]
+    # the fit's other checks may warn too (a PH flag from 50 draws): only errors of another
+    # kind would be a failure here
+    expected = ConvergenceWarning | SparseDataWarning | ProportionalHazardsWarning
+    other = [w for w in caught if not issubclass(w.category, expected)]
     assert not other, [str(w.message) for w in other]
 
 
@@ -126,7 +127,12 @@ def test_bad_fit_fails_with_the_parameter_named(tmp_path):
 def test_good_fit_passes_and_writes_ppc(tmp_path):
     from necc_bayes.survival.save import write_fit_outputs
 
-    result = _fit(tmp_path, {"chains": 2, "draws": 600, "tune": 600})
+    # 2 x 600 draws gave R-hat 1.011 for one term (the 1.01 threshold is tight for 2 chains)
+    with warnings.catch_warnings():
+        # the cohort is simulated under PH; its check flags trt at ppp 0.03 (a false alarm, as
+        # 5% of PH cohorts are at alpha 0.05; the PH check's size is tested in tests/survival)
+        warnings.simplefilter("ignore", ProportionalHazardsWarning)
+        result = _fit(tmp_path, {"chains": 2, "draws": 1000, "tune": 1000})
     diag = result.diagnostics()
     assert diag.passed, diag.failures
     out = write_fit_outputs(result, tmp_path / "out")
@@ -138,7 +144,18 @@ def test_good_fit_passes_and_writes_ppc(tmp_path):
         map(str, result.idata["posterior"]["interval"].values)
     )
     html = (out / "report.html").read_text()
-    assert "PASSED" in html and html.count("<img ") == 5
+    assert "PASSED" in html
+    # one figure per report section that draws one (the PH check draws the flagged term)
+    alts = re.findall(r'<img [^>]*alt="([^"]*)"', html)
+    assert alts == [
+        "hazard ratio forest plot",
+        "survival curves with Kaplan-Meier overlay",
+        "trace and rank plots",
+        "posterior predictive check",
+        "posterior predictive check by group",
+        "per-interval log hazard ratio of trt",
+        "prior predictive survival",
+    ], alts
 
 
 @pytest.mark.slow
@@ -161,7 +178,12 @@ def test_rossi_ppc_coverage(tmp_path, capsys):
             "sampler": {"draws": 500, "tune": 500, "chains": 2, "seed": 20260101},
         }
     )
-    result = fit(spec, csv, progressbar=False)
+    with warnings.catch_warnings():
+        # rossi's age violates proportional hazards (lifelines' proportional_hazard_test and
+        # its documentation's check_assumptions example reject it too): the fit says so, which
+        # is not what this test checks
+        warnings.simplefilter("ignore", ProportionalHazardsWarning)
+        result = fit(spec, csv, progressbar=False)
     assert result.diagnostics().passed
     ppc = posterior_predictive_check(result)
     with capsys.disabled():

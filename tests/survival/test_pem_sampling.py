@@ -198,7 +198,9 @@ def test_random_walk_passes_diagnostics_on_sparse_case():
     inputs = cohort(0, 40, grid=True)
     assert (inputs.pp.events_per_interval == 0).sum() >= 5
     crude = inputs.pp.event.sum() / inputs.time.sum()
-    priors = normal_priors(resolve_baseline(RandomWalkBaseline(), crude))
+    # the smoothing scale as a fit resolves it: sigma_scale = 1 / sqrt(T) (T = largest follow-up)
+    baseline = resolve_baseline(RandomWalkBaseline(), crude, float(inputs.time.max()))
+    priors = normal_priors(baseline)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SparseDataWarning)
         idata = sample_posterior(

@@ -31,7 +31,7 @@ settings and not others, or P(HR > 1) falls in different bands (> 0.95, 0.05–0
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -149,7 +149,8 @@ def prior_scale_settings(base: Base, scales: tuple[float, ...] = DEFAULT_SCALES)
             old = base.priors.coefficients.get(t)
             mu = old.mu if isinstance(old, NormalPrior) else 0.0
             coefs[t] = NormalPrior(mu=mu, sigma=float(sd))
-        priors = PEMPriors(coefficients=coefs, groups=[], baseline=base.priors.baseline)
+        # group priors become one Normal per term; frailty and smoothing SD priors as fitted
+        priors = replace(base.priors, coefficients=coefs, groups=[])
         out.append(base.setting("prior_scale", f"log-HR Normal sd={sd:g}", priors=priors))
     return out
 
@@ -164,8 +165,7 @@ def robust_weight_settings(
     for w in weights if published else ():
         coefs = dict(base.priors.coefficients)
         coefs |= {t: p.model_copy(update={"robust_weight": float(w)}) for t, p in published.items()}
-        priors = PEMPriors(coefs, base.priors.groups, base.priors.baseline,
-                           base.priors.frailty_sd, base.priors.tv_sd)
+        priors = replace(base.priors, coefficients=coefs)
         out.append(base.setting("robust_weight", f"published priors robust_weight={w:g}",
                                 priors=priors))
     return out
@@ -182,7 +182,7 @@ def baseline_settings(base: Base) -> list[Setting]:
     }
     out = []
     for name, prior in options.items():
-        priors = PEMPriors(base.priors.coefficients, base.priors.groups, prior)
+        priors = replace(base.priors, baseline=prior)
         out.append(base.setting("baseline", f"baseline {name}", priors=priors))
     return out
 
@@ -214,12 +214,8 @@ def cut_point_settings(base: Base) -> list[Setting]:
     time = pp.stop
     out = []
     for name, cuts in cut_point_rules(time, pp.event).items():
-        inputs = PEMInputs(
-            X=base.inputs.X,
-            terms=base.inputs.terms,
-            pp=expand(time, pp.event, cuts, entry=pp.entry),
-            ids=base.inputs.ids,
-        )
+        # strata, clusters, time-varying terms and the imputation model as fitted
+        inputs = replace(base.inputs, pp=expand(time, pp.event, cuts, entry=pp.entry))
         label = f"{name} (J={len(cuts) + 1})"
         out.append(base.setting("cut_points", label, inputs=inputs))
     return out

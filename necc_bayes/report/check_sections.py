@@ -230,7 +230,10 @@ def prior_predictive_section(
     )
     body += paragraph(
         "p_below_0_01 / p_above_0_99: prior probability that survival at that time is below "
-        "1% / above 99% — large values mean the prior pushes survival to an extreme."
+        "1% / above 99% — large values mean the prior pushes survival to an extreme. The "
+        "figure is the fitted partition; the table adds the prior with cuts at every event "
+        "time: a baseline prior that does not depend on the partition (the default gamma "
+        "process) says the same about S(t) in both, an independent gamma per interval does not."
     )
     first = table[table["profile"] == prior.profile]
     body += html_table(first) + details(f"All profiles ({len(table)} rows)", html_table(table))

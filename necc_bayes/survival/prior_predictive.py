@@ -19,7 +19,7 @@ ever dies", which is rarely what was meant.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -27,6 +27,7 @@ import pandas as pd
 
 from necc_bayes.report.figures import PriorBands
 from necc_bayes.survival.curves import Profile, condition_on, survival_curve
+from necc_bayes.survival.intervals import event_time_cuts, expand
 from necc_bayes.survival.model import PEMInputs, PEMPriors
 from necc_bayes.survival.prior_sample import sample_prior
 
@@ -157,6 +158,12 @@ def prior_predictive_for_fit(
 ) -> tuple[PriorDraws, pd.DataFrame]:
     """Prior draws and the survival table for a fit's resolved spec, data and profiles.
 
+    The table holds the prior on ``S(t)`` for the fit's partition (``partition = "fitted
+    (J=...)"``) and, unless the fit already cuts at every event time, for cuts at every event
+    time (``"every event time (J=...)"``), with the same resolved priors. Under the gamma
+    process ``H(t)`` has the same prior at every cut point of either partition; between cuts
+    each partition interpolates linearly, and beyond follow-up the last interval extrapolates.
+
     Parameters
     ----------
     result : PEMResult
@@ -167,13 +174,26 @@ def prior_predictive_for_fit(
     Returns
     -------
     (PriorDraws, DataFrame)
+        The fitted partition's draws (for the figure) and the table of every partition.
     """
-    prior = draw_prior(
-        result.model_inputs(), result.model_priors(), draws=draws, seed=result.spec.sampler.seed
-    )
-    # curves conditional on survival to the earliest entry, as the posterior's
-    lam, bounds = condition_on(prior.lam, prior.bounds, result.curve_origin)
-    prior = PriorDraws(lam=lam, log_hr=prior.log_hr, bounds=bounds, frailty_sd=prior.frailty_sd)
+    inputs, priors = result.model_inputs(), result.model_priors()
     s = result.spec.summaries
-    table = prior_survival_table(prior, result.profiles(), list(s.times), ci_prob=s.ci_prob)
-    return prior, table
+    pp = inputs.pp
+    event_cuts = event_time_cuts(pp.stop, pp.event)
+    partitions = {f"fitted (J={pp.n_intervals})": inputs}
+    if not np.array_equal(event_cuts, pp.bounds[1:-1]):
+        every = replace(inputs, pp=expand(pp.stop, pp.event, event_cuts, entry=pp.entry))
+        partitions[f"every event time (J={every.pp.n_intervals})"] = every
+    draws_of = {}
+    tables = []
+    for name, part in partitions.items():
+        prior = draw_prior(part, priors, draws=draws, seed=result.spec.sampler.seed)
+        # curves conditional on survival to the earliest entry, as the posterior's
+        lam, bounds = condition_on(prior.lam, prior.bounds, result.curve_origin)
+        draws_of[name] = replace(prior, lam=lam, bounds=bounds)
+        table = prior_survival_table(
+            draws_of[name], result.profiles(), list(s.times), ci_prob=s.ci_prob
+        )
+        table.insert(1, "partition", name)
+        tables.append(table)
+    return next(iter(draws_of.values())), pd.concat(tables, ignore_index=True)

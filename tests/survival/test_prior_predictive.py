@@ -86,10 +86,51 @@ def test_prior_predictive_for_a_fit_and_plot(tmp_path):
     result = fake_result(tmp_path)
     prior, table = prior_predictive_for_fit(result, draws=300)
     n_profiles = len(result.profiles())
-    assert len(table) == 3 * n_profiles
+    # the fitted partition and cuts at every event time (issue 23), 3 summary times each
+    assert table["partition"].str.split(" \\(").str[0].unique().tolist() == [
+        "fitted",
+        "every event time",
+    ]
+    assert len(table) == 2 * 3 * n_profiles
     assert (table["low"] <= table["median"]).all() and (table["median"] <= table["high"]).all()
     bands = prior_bands(prior, result.profiles()[0], 40.0, [12.0, 36.0, 60.0])
     assert [round(p, 2) for p, _, _ in bands.bands] == [0.95, 0.5]
     assert np.all(bands.bands[0][1] <= bands.bands[1][1] + 1e-12)  # 95% band contains 50%
     fig = prior_predictive_plot(bands)
     assert len(fig.axes) == 1
+
+
+def test_prior_on_survival_is_the_same_for_the_fitted_and_event_time_partitions(
+    tmp_path, monkeypatch
+):
+    """The report's two partitions (issue 23) under the default gamma-process baseline: at the
+    fitted partition's cut points (6 and 18; H(t) ~ Gamma(c r t, c) there whatever the cuts)
+    the prior on S(t) agrees within Monte Carlo error (4000 draws: SE of a prior mean of S in
+    [0, 1] <= 0.008); between cuts the piecewise-constant hazard interpolates, so it may not.
+    The old default (independent Gamma(1, 1/r) per interval) narrows with 65 intervals."""
+    from dataclasses import replace
+
+    from necc_bayes.spec.baseline_priors import GammaBaseline, resolve_baseline
+    from necc_bayes.survival.prior_predictive import prior_predictive_for_fit
+    from tests.fake_fit import fake_result
+
+    result = fake_result(tmp_path)
+    assert result.model_inputs().pp.bounds[1:-1].tolist() == [6.0, 18.0]
+    summaries = result.spec.summaries.model_copy(update={"times": [6.0, 18.0]})
+    monkeypatch.setattr(result, "spec", result.spec.model_copy(update={"summaries": summaries}))
+
+    def by_partition(table):
+        return [g.reset_index(drop=True) for _, g in table.groupby("partition", sort=False)]
+
+    fitted, every = by_partition(prior_predictive_for_fit(result, draws=4000)[1])
+    assert every["partition"].iloc[0] == "every event time (J=65)"
+    assert np.abs(fitted["mean"] - every["mean"]).max() < 4 * 0.008
+    assert np.abs(fitted["median"] - every["median"]).max() < 0.03
+
+    # the old default resolved as a fit resolves it (beta = 1 / r, r the crude rate)
+    priors = result.model_priors()
+    old = resolve_baseline(GammaBaseline(), float(priors.baseline.rate))
+    monkeypatch.setattr(result, "model_priors", lambda: replace(priors, baseline=old))
+    f_old, e_old = by_partition(prior_predictive_for_fit(result, draws=4000)[1])
+    # its prior band on S(t) narrows as intervals are added (CV of H(t) about 1 / sqrt(J))
+    assert ((e_old["high"] - e_old["low"]) < 0.8 * (f_old["high"] - f_old["low"])).all()

@@ -129,6 +129,17 @@ def cohort_conventions(spec: ModelSpec) -> list[str]:
     return out
 
 
+NO_COHORT_FEATURES = "none (one row per subject at risk from time 0, one baseline, no frailty)"
+
+
+def cohort_features_attr(spec: ModelSpec) -> str:
+    """:func:`cohort_conventions` as one string (``posterior.nc`` attribute ``cohort_features``).
+
+    The sentences joined by ``"; "``, or :data:`NO_COHORT_FEATURES` when none is in use.
+    """
+    return "; ".join(cohort_conventions(spec)) or NO_COHORT_FEATURES
+
+
 def comment_lines(sentences: list[str], width: int = 95) -> str:
     """The sentences as ``# - ...`` TOML comment lines wrapped at ``width`` characters."""
     out = []

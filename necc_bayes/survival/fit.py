@@ -14,6 +14,7 @@ from typing import Any
 from necc_bayes.errors import Problem, SpecError
 from necc_bayes.evidence.resolve import resolve_map
 from necc_bayes.spec.baseline_priors import GammaBaseline, GammaProcessBaseline, resolve_baseline
+from necc_bayes.spec.cohort import cohort_features_attr
 from necc_bayes.spec.io import load_spec, spec_hash, with_sampler_overrides
 from necc_bayes.spec.model import ModelSpec, ProfileSection
 from necc_bayes.spec.priors import MapPrior
@@ -206,6 +207,7 @@ def sample_resolved(
     idata.attrs["spec_hash"] = spec_hash(resolved)
     idata.attrs["spec_name"] = resolved.name
     idata.attrs["data_source"] = checked.cohort.source
+    idata.attrs["cohort_features"] = cohort_features_attr(resolved)
     result = PEMResult(idata=idata, spec=resolved, checked=checked)
     if warn:
         result.diagnostics(warn=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from necc_bayes.data.outputs import write_atomically
+from necc_bayes.spec.cohort import cohort_conventions
 from necc_bayes.spec.io import to_toml
 from necc_bayes.survival.page import render_fit_report
 
@@ -62,6 +63,8 @@ def write_fit_files(result: PEMResult, directory: Path, *, data_label: str | Non
         labelled.to_csv(directory / f"{name}.csv", index=False)
     diagnostics = {
         **result.diagnostics().to_dict(),
+        # the conventions that change the answer (delayed entry, pieces, strata, frailty)
+        "cohort_features": cohort_conventions(result.spec),
         "ppc": result.posterior_predictive_check().to_dict(),
         "ph_check": ph.to_dict(),
     }

@@ -7,6 +7,7 @@ import tomllib
 import pytest
 
 from necc_bayes.errors import SpecError
+from necc_bayes.spec.cohort import NO_COHORT_FEATURES, cohort_conventions, cohort_features_attr
 from necc_bayes.spec.io import parse_spec, spec_hash, to_toml
 from necc_bayes.spec.priors import ExponentialSD, HalfNormalSD
 
@@ -118,3 +119,21 @@ def test_resolved_spec_states_the_features_in_use():
     assert "(start, stop] pieces of one subject" in text
     assert "one baseline hazard per level of centre" in text
     assert "log-frailty per site ~ Normal(0, frailty_sd), frailty_sd ~ HalfNormal(sigma=1)" in text
+
+
+def test_cohort_features_attribute_names_each_feature_or_none():
+    """``posterior.nc``'s ``cohort_features`` attribute: the same sentences as the spec's."""
+    assert cohort_features_attr(parse_spec(BASE)) == NO_COHORT_FEATURES
+    spec = parse_spec(
+        spec_with(
+            data={"entry": "start", "id": "id"},
+            covariates={"strata": "centre"},
+            frailty={"cluster": "site"},
+        )
+    )
+    text = cohort_features_attr(spec)
+    assert text.split("; ")[0].startswith("delayed entry: each row is at risk on (start, stop]")
+    assert "pieces of one subject" in text
+    assert "strata: one baseline hazard per level of centre" in text
+    assert "frailty: log-frailty per site" in text
+    assert text == "; ".join(cohort_conventions(spec))

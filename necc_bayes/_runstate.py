@@ -13,7 +13,8 @@
   it does nothing and never changes what a command computes or writes. Phases: ``import``
   (the scientific stack is about to be imported), ``compile`` (the model is about to be
   compiled and sampled), ``write`` (the partial output directory exists and files are being
-  written into it).
+  written into it); ``reproduce`` also announces each step by its function name
+  (``step_fits``, ...) as it starts it.
 """
 
 from __future__ import annotations

@@ -16,7 +16,10 @@ EXIT_ERROR = 1
 EXIT_BAD_INPUT = 2
 """Command-line exit code: bad data, specification or arguments."""
 EXIT_DIAGNOSTICS_FAILED = 3
-"""Command-line exit code: the fit wrote its files but its convergence diagnostics failed."""
+"""Command-line exit code: the result was written but convergence diagnostics failed.
+
+``fit``: its own; ``reproduce``: any of its fits; ``sensitivity``: the fit it sweeps.
+"""
 EXIT_INTERRUPTED = 130
 """Command-line exit code: interrupted (Ctrl-C, SIGINT; 128 + 2 as shells report it)."""
 

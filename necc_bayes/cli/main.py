@@ -1,7 +1,8 @@
 """The ``necc-bayes`` command line: argument parsing only; the work is done elsewhere.
 
 Exit codes (DESIGN §4, §8; :mod:`necc_bayes.cli.runtime`): 0 success, 2 bad input (data, spec,
-arguments or an unusable ``--out``), 3 ``fit`` wrote its files but the diagnostics failed,
+arguments or an unusable ``--out``), 3 the result was written but diagnostics failed (``fit``:
+its own; ``reproduce``: any of its fits; ``sensitivity``: the fit it sweeps),
 130 interrupted (Ctrl-C; 143 for SIGTERM), 1 anything else.
 Each subcommand is registered in ``REGISTRY`` by an ``add`` function (here, in
 ``cli_orr`` and in ``cli_sweeps``).
@@ -50,12 +51,22 @@ def _run_reproduce(args: argparse.Namespace) -> int:
     )
     check_out_dir(args.out, overwrite=args.overwrite)
     announce("import")
-    from necc_bayes.studies.necc.reproduce import run_reproduce
+    from necc_bayes.studies.necc.reproduce import failed_diagnostics, run_reproduce
 
     out = run_reproduce(
         args.out, overwrite=args.overwrite, quiet=args.quiet, draws=args.draws, chains=args.chains
     )
     print(f"wrote {out}/ (open {out}/report.html); all posteriors are from the SYNTHETIC cohort")
+    failed = failed_diagnostics(out)
+    for model, failures in failed:  # loudly, on stderr: the result is written but not trusted
+        print(f"necc-bayes: diagnostics FAILED for {model}: {failures}", file=sys.stderr)
+    if failed:
+        print(
+            f"diagnostics: FAILED for {len(failed)} model(s) (see "
+            f"{out}/diagnostics_summary.csv and report.html); exit {EXIT_DIAGNOSTICS_FAILED}"
+        )
+        return EXIT_DIAGNOSTICS_FAILED
+    print("diagnostics: passed for every model")
     return EXIT_OK
 
 
@@ -130,8 +141,15 @@ def _run_fit(args: argparse.Namespace) -> int:
     informed = informative_prior_table(result)
     if len(informed):
         print("priors from other studies (ESS in events; conflict with the data's Cox estimate):")
-        cols = ["term", "prior_ess_events", "data_hr", "conflict_tail_p", "conflict_box_p",
-                "robust_weight_prior", "robust_weight_posterior"]
+        cols = [
+            "term",
+            "prior_ess_events",
+            "data_hr",
+            "conflict_tail_p",
+            "conflict_box_p",
+            "robust_weight_prior",
+            "robust_weight_posterior",
+        ]
         print(informed[cols].to_string(index=False, float_format=lambda v: f"{v:.3g}"))
     verdict = "passed" if diag.passed else "FAILED (see the warnings above and report.html)"
     print(f"diagnostics: {verdict}")
@@ -162,9 +180,18 @@ def _add_synthesize(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_synthesize(args: argparse.Namespace) -> int:
+    from necc_bayes.data.outputs import check_out_file
+    from necc_bayes.errors import ArgumentError, Problem
+    from necc_bayes.spec.settings import MAX_SEED
     from necc_bayes.studies.necc.synthetic.generate import DEFAULT_SEED, write_cohort
 
     seed = DEFAULT_SEED if args.seed is None else args.seed
+    if not 0 <= seed <= MAX_SEED:
+        msg = f"must be between 0 and {MAX_SEED:,}, got {seed}"
+        raise ArgumentError("synthesize options", [Problem("option_range", msg, "--seed")])
+    for flag in ("out", "truth", "calibration"):
+        if getattr(args, flag):
+            check_out_file(getattr(args, flag), option=f"--{flag}")
     paths = write_cohort(args.out, seed, truth_path=args.truth, calibration_path=args.calibration)
     print(f"synthetic cohort (seed {seed}): " + ", ".join(str(p) for p in paths.values()))
     return EXIT_OK
@@ -208,8 +235,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(  # usage errors exit 2, no traceback
         prog="necc-bayes",
         description="Bayesian survival (piecewise-exponential) and response-rate analysis of "
-        "small clinical cohorts. Exit codes: 0 success, 2 bad input, 3 fit written but its "
-        "diagnostics failed, 130 interrupted, 1 anything else.",
+        "small clinical cohorts. Exit codes: 0 success, 2 bad input, 3 result written but "
+        "diagnostics failed (fit, reproduce, sensitivity), 130 interrupted, 1 anything else.",
     )
     parser.add_argument("--version", action="version", version=f"necc-bayes {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

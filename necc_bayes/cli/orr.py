@@ -57,6 +57,7 @@ def add_orr(sub: argparse._SubParsersAction) -> None:
 def _run_orr(args: argparse.Namespace) -> int:
     import json
 
+    from necc_bayes.data.outputs import FIGURE_SUFFIXES, check_out_file
     from necc_bayes.errors import ArgumentError, Problem
     from necc_bayes.response.comparison import (
         BUILTIN_PRIORS,
@@ -67,6 +68,11 @@ def _run_orr(args: argparse.Namespace) -> int:
     from necc_bayes.response.inputs import parse_counts, parse_prior
     from necc_bayes.studies.necc.published import non_ici_counts, table5_counts
 
+    if args.plot:
+        if args.all_priors:
+            msg = "--plot draws one comparison; it cannot be combined with --all-priors"
+            raise ArgumentError("orr options", [Problem("option_conflict", msg, "--plot")])
+        check_out_file(args.plot, option="--plot", suffixes=FIGURE_SUFFIXES)
     if args.from_table5:
         treated = table5_counts(args.definition)
         control = (
@@ -109,9 +115,11 @@ def _run_orr(args: argparse.Namespace) -> int:
     )
     print(result.to_json() if args.json else str(result))
     if args.plot:
+        from necc_bayes.data.outputs import write_file_atomically
         from necc_bayes.report.orr_figures import plot_posteriors
 
-        plot_posteriors(result.curves(), args.plot)
+        curves = result.curves()
+        write_file_atomically(args.plot, lambda tmp: plot_posteriors(curves, tmp))
     return EXIT_OK
 
 
@@ -145,7 +153,54 @@ def add_orr_oc(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_run_orr_oc)
 
 
+MAX_OC_OUTCOMES = 250_000
+"""Most outcome pairs ``(n_treated + 1) x (n_control + 1)`` that ``orr-oc`` enumerates: each is
+one exact posterior probability (about 0.5 ms), so 250,000 take about 2 minutes; 10^8 x 41
+asked for 31 GiB and failed."""
+
+
+def _check_oc_args(args: argparse.Namespace) -> None:
+    """Every ``orr-oc`` option, checked before the decision matrix is computed."""
+    import math
+
+    from necc_bayes.data.outputs import FIGURE_SUFFIXES, check_out_file
+    from necc_bayes.errors import ArgumentError, Problem
+
+    problems: list[Problem] = []
+    for flag, n in (("--n-treated", args.n_treated), ("--n-control", args.n_control)):
+        if n < 1:
+            problems.append(Problem("assessed_positive", f"arm size must be >= 1, got {n}", flag))
+    if not problems and (args.n_treated + 1) * (args.n_control + 1) > MAX_OC_OUTCOMES:
+        msg = (
+            f"exact enumeration over (n_treated + 1) x (n_control + 1) = "
+            f"{(args.n_treated + 1) * (args.n_control + 1):,} outcomes; at most "
+            f"{MAX_OC_OUTCOMES:,} (about 2 minutes)"
+        )
+        problems.append(Problem("option_range", msg, "--n-treated/--n-control"))
+    for flag, values, ok, rule, name in (
+        ("--threshold", args.threshold, lambda v: 0 < v < 1, "must be in (0, 1)",
+         "threshold_range"),
+        ("--p-control", args.p_control, lambda v: 0 <= v <= 1, "must be in [0, 1]",
+         "rate_in_unit_interval"),
+        ("--steps", args.steps, lambda v: -1 <= v <= 1, "must be in [-1, 1]", "option_range"),
+    ):  # fmt: skip
+        bad = [v for v in values if not (math.isfinite(v) and ok(v))]
+        if bad:
+            problems.append(Problem(name, f"{rule}, got {bad}", flag))
+    rows = [pc + st for pc in args.p_control for st in args.steps]
+    if not problems and not any(-1e-12 <= pt <= 1 + 1e-12 for pt in rows):
+        msg = "no p_control + step lies in [0, 1]: the table would have no row"
+        problems.append(Problem("option_range", msg, "--steps"))
+    if problems:
+        raise ArgumentError("orr-oc options", problems)
+    if args.csv:
+        check_out_file(args.csv, option="--csv")
+    if args.plot:
+        check_out_file(args.plot, option="--plot", suffixes=FIGURE_SUFFIXES)
+
+
 def _run_orr_oc(args: argparse.Namespace) -> int:
+    from necc_bayes.data.outputs import write_file_atomically
     from necc_bayes.response.inputs import parse_prior
     from necc_bayes.response.operating_characteristics import (
         decision_matrix,
@@ -154,6 +209,7 @@ def _run_orr_oc(args: argparse.Namespace) -> int:
         oc_table,
     )
 
+    _check_oc_args(args)
     dm = decision_matrix(args.n_treated, args.n_control, parse_prior(args.prior, "--prior"))
     table = oc_table(
         prior=args.prior,
@@ -164,9 +220,10 @@ def _run_orr_oc(args: argparse.Namespace) -> int:
     )
     print(table.to_json(orient="records", indent=2) if args.json else format_oc_table(table, dm))
     if args.csv:
-        table.to_csv(args.csv, index=False)
+        write_file_atomically(args.csv, lambda tmp: table.to_csv(tmp, index=False))
     if args.plot:
         from necc_bayes.report.orr_figures import plot_operating_characteristics
 
-        plot_operating_characteristics(oc_curves(dm, args.threshold, args.p_control), args.plot)
+        curves = oc_curves(dm, args.threshold, args.p_control)
+        write_file_atomically(args.plot, lambda tmp: plot_operating_characteristics(curves, tmp))
     return EXIT_OK

@@ -8,7 +8,8 @@ and an exit code (DESIGN §4 and §8):
 * 1 -- an operating-system error at run time (disk full, permission denied, ...): one line
   naming the file and the error, no traceback; a sampler that stopped early; anything else
   (a bug: the traceback is kept);
-* 3 -- returned by ``fit`` itself when its files were written but the diagnostics failed;
+* 3 -- returned by ``fit``, ``reproduce`` and ``sensitivity`` themselves when the result was
+  written but the diagnostics failed (each failure is printed on stderr);
 * 130 (SIGINT, Ctrl-C) / 143 (SIGTERM) -- interrupted: one line, and nothing at ``--out``
   (outputs are written to a partial directory that an interrupt removes).
 
@@ -75,8 +76,11 @@ def os_error_line(err: OSError) -> str:
     return f"{reason or err}{where}"
 
 
-def _say(message: str) -> None:
+def _say(message: str, err: BaseException | None = None) -> None:
+    """One line on stderr, then the notes added to ``err`` (e.g. which step of a job failed)."""
     print(f"necc-bayes: {message}", file=sys.stderr)
+    for note in getattr(err, "__notes__", ()):
+        print(f"necc-bayes: {note}", file=sys.stderr)
 
 
 def run(handler: Callable[[], int]) -> int:
@@ -89,13 +93,13 @@ def run(handler: Callable[[], int]) -> int:
         except IncompleteSamplingError as err:
             if received_signal():
                 return _interrupted_exit()
-            _say(f"error: {err}")
+            _say(f"error: {err}", err)
             return EXIT_ERROR
         except (InputError, OutputError) as err:
-            _say(str(err))
+            _say(str(err), err)
             return EXIT_BAD_INPUT
         except OSError as err:
-            _say(f"error: {os_error_line(err)}")
+            _say(f"error: {os_error_line(err)}", err)
             return EXIT_ERROR
 
 

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 
-from necc_bayes.errors import EXIT_ERROR, EXIT_OK, ArgumentError, Problem
+from necc_bayes.errors import (
+    EXIT_DIAGNOSTICS_FAILED,
+    EXIT_ERROR,
+    EXIT_OK,
+    ArgumentError,
+    Problem,
+)
 
 MAX_SIMULATIONS = 100_000
 """Upper bound of ``sbc --n-sims`` (each simulation is one fit)."""
@@ -23,6 +30,38 @@ def _check_count(
 
 def _check_refit_options(args: argparse.Namespace, problems: list[Problem]) -> None:
     _check_count(problems, "--workers", args.workers, 1, 64)
+    if args.scheduler and args.scheduler not in ("serial", "processes"):  # the local ones
+        _check_scheduler(str(args.scheduler), problems)
+
+
+SCHEDULER_TIMEOUT_SECONDS = 5.0
+"""How long ``--scheduler`` may take to accept a connection before the run is refused."""
+
+
+def _check_scheduler(address: str, problems: list[Problem]) -> None:
+    """A Dask scheduler must be usable before any fit: ``distributed`` installed, port open."""
+    import importlib.util
+    import socket
+    from urllib.parse import urlsplit
+
+    if importlib.util.find_spec("distributed") is None:
+        msg = "needs the dask 'distributed' package, which is not installed"
+        problems.append(Problem("scheduler_usable", msg, "--scheduler"))
+        return
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:  # a port that is not a number
+        host, port = None, None
+    if not host or not port:
+        msg = f"expected an address such as tcp://host:8786, got {address!r}"
+        problems.append(Problem("scheduler_usable", msg, "--scheduler"))
+        return
+    try:
+        socket.create_connection((host, port), timeout=SCHEDULER_TIMEOUT_SECONDS).close()
+    except OSError as exc:
+        msg = f"no scheduler answers at {address} ({exc.strerror or exc})"
+        problems.append(Problem("scheduler_usable", msg, "--scheduler"))
 
 
 def _add_refit_options(p: argparse.ArgumentParser) -> None:
@@ -60,7 +99,7 @@ def add_sensitivity(sub: argparse._SubParsersAction) -> None:
         "--sweeps",
         default="prior_scale,baseline,cut_points,case_deletion",
         help="comma-separated subset of prior_scale,baseline,cut_points,case_deletion,"
-        "robust_weight (the last needs a dist = \"published\" prior)",
+        'robust_weight (the last needs a dist = "published" prior)',
     )
     p.add_argument("--scales", type=float, nargs="+", help="log-HR prior SDs (0.25 ... 10)")
     p.add_argument("--top-k", type=int, default=5, help="patients deleted in turn (5)")
@@ -127,6 +166,14 @@ def _run_sensitivity(args: argparse.Namespace) -> int:
     for line in summary["conclusion_changes"]:  # type: ignore[attr-defined]
         print(f"  conclusion changes across the {line}")
     print(f"wrote {args.out}/")
+    diag = result.diagnostics()
+    if not diag.passed:  # every setting is a refit of this fit: say so loudly, exit 3
+        print(
+            f"necc-bayes: diagnostics FAILED for the fit being swept ({args.spec}): "
+            f"{'; '.join(diag.failures)}",
+            file=sys.stderr,
+        )
+        return EXIT_DIAGNOSTICS_FAILED
     return EXIT_OK
 
 

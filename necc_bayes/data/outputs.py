@@ -17,6 +17,10 @@ while its writer lives), which is then renamed to ``NAME``:
   removing a probe directory) so that a fit is not sampled only to fail at the end;
 * the finished directory gets the mode ``mkdir`` would give it (``0777`` minus the umask),
   not ``mkdtemp``'s ``0700``.
+
+Single output files (``orr --plot FILE``, ``orr-oc --csv FILE``, ``synthesize --out CSV``) are
+checked the same way before any work (:func:`check_out_file`) and written through a hidden
+sibling renamed into place (:func:`write_file_atomically`).
 """
 
 from __future__ import annotations
@@ -251,11 +255,20 @@ def write_atomically(out: str | Path, writer: Callable[[Path], None], *, overwri
         shutil.rmtree(tmp, ignore_errors=True)
         if isinstance(exc, Exception) and not isinstance(exc, OSError) and _disk_full(out):
             # netCDF/HDF5 report a full disk as "RuntimeError: NetCDF: HDF error"
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(out.parent)) from exc
+            raise _with_notes(
+                OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(out.parent)), exc
+            ) from exc
         if isinstance(exc, OSError) and exc.filename is None:  # say where: a write() error
-            raise OSError(exc.errno, exc.strerror, str(out.parent)) from exc
+            raise _with_notes(OSError(exc.errno, exc.strerror, str(out.parent)), exc) from exc
         raise
     return out
+
+
+def _with_notes(new: OSError, old: BaseException) -> OSError:
+    """``new`` carrying the notes of ``old`` (which step of a job failed, say)."""
+    for note in getattr(old, "__notes__", ()):
+        new.add_note(note)
+    return new
 
 
 _FULL_BYTES = 1 << 20
@@ -267,3 +280,64 @@ def _disk_full(out: Path) -> bool:
         return shutil.disk_usage(out.parent).free < _FULL_BYTES
     except OSError:
         return False
+
+
+FIGURE_SUFFIXES = (".png", ".svg", ".svgz", ".pdf", ".eps", ".ps", ".jpg", ".jpeg", ".tif", ".tiff")
+"""File types a figure option (``--plot FILE``) accepts (matplotlib picks the format by suffix)."""
+
+
+def check_out_file(path: str | Path, *, option: str, suffixes: tuple[str, ...] = ()) -> Path:
+    """Refuse an output file that cannot be written, before any work; return it as a Path.
+
+    The file may exist (it is replaced); it must not be a directory, its nearest existing
+    parent must be a directory this process can create files in (a probe file is created and
+    removed), and its suffix one of ``suffixes`` when given.
+
+    Raises
+    ------
+    OutputError
+        Naming ``option``, the file and the reason.
+    """
+    path = Path(path)
+    if suffixes and path.suffix.lower() not in suffixes:
+        raise OutputError(
+            f"{option} {path}: unsupported file type {path.suffix or '(none)'!r}; "
+            f"use one of {', '.join(suffixes)}"
+        )
+    if path.is_dir():
+        raise OutputError(f"{option} {path} is a directory, not a file")
+    parent = _existing_parent(path)
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.probe-", dir=parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise OutputError(
+            f"{option} {path}: cannot create a file in {parent} ({exc.strerror})"
+        ) from None
+    return path
+
+
+def write_file_atomically(path: str | Path, writer: Callable[[Path], object]) -> Path:
+    """Call ``writer(tmp_file)`` and rename the finished file to ``path`` (replacing it).
+
+    The temporary file is a hidden sibling with the same suffix (a figure's format follows
+    it); a failure or an interrupt removes it, so ``path`` is either the old file or the
+    complete new one, never half of one. Missing parent directories are created.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(
+        prefix=f".{path.stem}.partial-", suffix=path.suffix, dir=path.parent
+    )
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        writer(tmp)
+        tmp.chmod(0o666 & ~_umask())
+        raise_if_interrupted()
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path

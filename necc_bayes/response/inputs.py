@@ -115,8 +115,10 @@ class PriorSpec:
             return robustify(map_prior(str(self.path)), p[0] if p else 0.0)
         if self.kind == "published":
             r, n = int(p[0]), int(p[1])
-            return robustify(beta_mixture([1.0], [1.0 + r], [1.0 + n - r], ["published"]),
-                             p[2] if len(p) == 3 else 0.0)
+            return robustify(
+                beta_mixture([1.0], [1.0 + r], [1.0 + n - r], ["published"]),
+                p[2] if len(p) == 3 else 0.0,
+            )
         centre = p[1] if self.kind == "skeptical" and len(p) == 2 else pooled_rate
         a, b = skeptical_shapes(p[0], centre, source)
         if self.kind == "skeptical":
@@ -131,8 +133,9 @@ def _map_prior_cached(path: str, stamp: tuple[int, int]) -> BetaMixture:
     mix = fit_beta(map_binomial(table["r"].tolist(), table["n"].tolist()).predictive_logit).mixture
     if not isinstance(mix, BetaMixture):  # fit_beta always returns beta components
         raise TypeError(f"expected a beta mixture, got {type(mix).__name__}")
-    return BetaMixture(mix.weights, mix.a, mix.b,
-                       tuple(f"map{i + 1}" for i in range(mix.n_components)))
+    return BetaMixture(
+        mix.weights, mix.a, mix.b, tuple(f"map{i + 1}" for i in range(mix.n_components))
+    )
 
 
 def map_prior(path: str) -> BetaMixture:
@@ -253,13 +256,18 @@ def parse_counts(text: str, source: str) -> tuple[int, int]:
     ------
     DataError
         Rules ``count_format``, ``assessed_positive``, ``responders_nonnegative``,
-        ``responders_le_assessed``.
+        ``responders_le_assessed``, ``assessed_max``.
     """
     m = re.fullmatch(r"\s*([+-]?\d+)\s*/\s*([+-]?\d+)\s*", text)
     if m is None:
         msg = f"expected responders/assessed as two integers, e.g. 7/16; got {text!r}"
         raise DataError(source, [Problem("count_format", msg, source)])
     return check_counts(int(m.group(1)), int(m.group(2)), source)
+
+
+MAX_ASSESSED = 1_000_000
+"""Largest number assessed per arm (issue 22: the quadrature corners are tested up to 10^6;
+10^11 ran out of memory)."""
 
 
 def check_counts(x: object, n: object, source: str) -> tuple[int, int]:
@@ -276,6 +284,12 @@ def check_counts(x: object, n: object, source: str) -> tuple[int, int]:
     xi, ni = int(x), int(n)  # type: ignore[call-overload]
     if ni <= 0:
         problems.append(Problem("assessed_positive", f"assessed must be > 0, got {ni}", source))
+    if ni > MAX_ASSESSED:
+        msg = (
+            f"assessed must be at most {MAX_ASSESSED:,} (the range the exact quadrature is "
+            f"tested on against mpmath), got {ni:,}"
+        )
+        problems.append(Problem("assessed_max", msg, source))
     if xi < 0:
         problems.append(
             Problem("responders_nonnegative", f"responders must be >= 0, got {xi}", source)

@@ -258,7 +258,7 @@ def oc_table(
     p_control : sequence of float
         True control rates.
     steps : sequence of float
-        ``p_treated - p_control``; rows with ``p_treated > 1`` are dropped. Step 0 is the
+        ``p_treated - p_control``; rows with ``p_treated`` outside [0, 1] are dropped. Step 0 is the
         type-I error.
     dm : DecisionMatrix, optional
         Reuse a precomputed matrix (must match the sizes).
@@ -276,8 +276,8 @@ def oc_table(
     dm = decision_matrix(n_treated, n_control, prior) if dm is None else dm
     pc = np.repeat(_check_rates(np.asarray(p_control), "p_control"), len(steps))
     pt = pc + np.tile(np.asarray(steps, dtype=float), len(p_control))
-    keep = pt <= 1.0 + 1e-12
-    pc, pt = pc[keep], np.round(np.minimum(pt[keep], 1.0), 12)
+    keep = (pt >= -1e-12) & (pt <= 1.0 + 1e-12)
+    pc, pt = pc[keep], np.round(np.clip(pt[keep], 0.0, 1.0), 12)
     table = pd.DataFrame(
         {
             "n_treated": dm.n_treated,

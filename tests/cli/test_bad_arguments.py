@@ -197,6 +197,23 @@ SBC_CASES = [
     ("n_ranks_above_draws", ["--n-ranks", "5000", "--draws", "100", "--chains", "2"], "--n-ranks"),
     ("workers_zero", ["--workers", "0"], "--workers"),
 ]
+SCHEDULER_CASES = [
+    # before: the fit was sampled first, then the connection failed with a traceback
+    ("nobody_listening", "tcp://127.0.0.1:1", "no scheduler answers at tcp://127.0.0.1:1"),
+    ("not_an_address", "tcp://host:port", "expected an address such as tcp://host:8786"),
+]
+
+
+@pytest.mark.parametrize("command", ["sensitivity", "sbc"])
+@pytest.mark.parametrize(
+    ("address", "text"), [c[1:] for c in SCHEDULER_CASES], ids=[c[0] for c in SCHEDULER_CASES]
+)
+def test_unusable_scheduler_is_refused_before_any_fit(tmp_path, capsys, command, address, text):
+    work = tmp_path / "work"
+    work.mkdir()
+    cmd = [command, str(FINAL), "--data", COHORT, "--out", str(work / "s"), "--quiet"]
+    code, err = _run([*cmd, "--scheduler", address], work, capsys)
+    assert code == 2 and "[scheduler_usable] option '--scheduler'" in err and text in err, err
 
 
 @pytest.mark.parametrize(
@@ -273,3 +290,75 @@ def test_compare_argument_is_refused(tmp_path, capsys, dirs, rule):
     err = capsys.readouterr().err
     assert code == 2 and rule in err and "Traceback" not in err, err
     assert sorted(p.name for p in work.rglob("*")) == before
+
+
+# (id, argv after "orr-oc", text the message must contain); files named here go to work/
+ORR_OC_CASES = [
+    ("n_treated_zero", ["--n-treated", "0"], "[assessed_positive] option '--n-treated'"),
+    # before: 31 GiB asked for, a MemoryError traceback
+    ("outcomes_unbounded", ["--n-treated", "100000000"], "at most 250,000"),
+    ("threshold_outside", ["--threshold", "0.9", "1.5"], "[threshold_range] option '--threshold'"),
+    ("p_control_outside", ["--p-control", "1.5"], "[rate_in_unit_interval] option '--p-control'"),
+    # before: an IndexError traceback (every row dropped)
+    ("step_outside", ["--steps", "2"], "[option_range] option '--steps'"),
+    ("no_row_left", ["--steps", "-0.5", "--p-control", "0.1"], "the table would have no row"),
+    # before: the table was computed, then a matplotlib traceback
+    ("plot_type_unknown", ["--plot", "{work}/oc.xyz"], "unsupported file type '.xyz'"),
+    ("csv_is_a_directory", ["--csv", "{work}"], "is a directory, not a file"),
+    ("csv_parent_is_a_file", ["--csv", "{work}/afile/t.csv"], "is a file, not a directory"),
+]
+
+
+def _argv(argv: list[str], work: Path) -> list[str]:
+    return [a.format(work=work) for a in argv]
+
+
+@pytest.mark.parametrize(
+    ("argv", "text"), [c[1:] for c in ORR_OC_CASES], ids=[c[0] for c in ORR_OC_CASES]
+)
+def test_orr_oc_option_is_refused_before_the_enumeration(tmp_path, capsys, argv, text):
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "afile").write_text("x")
+    code = main(["orr-oc", *_argv(argv, work)])
+    err = capsys.readouterr().err
+    assert code == 2 and text in err and "Traceback" not in err, err
+    assert [p.name for p in work.iterdir()] == ["afile"], "something was written"
+
+
+ORR_OUTPUT_CASES = [
+    ("plot_type_unknown", ["--plot", "{work}/p.xyz"], "unsupported file type '.xyz'"),
+    ("plot_with_all_priors", ["--plot", "{work}/p.png", "--all-priors"], "[option_conflict]"),
+    # before: 745 GiB asked for, a MemoryError traceback
+    ("assessed_beyond_1e6", ["--treated", "5/100000000000"], "[assessed_max] option '--treated'"),
+]
+
+
+@pytest.mark.parametrize(
+    ("argv", "text"), [c[1:] for c in ORR_OUTPUT_CASES], ids=[c[0] for c in ORR_OUTPUT_CASES]
+)
+def test_orr_output_and_count_are_refused_before_any_work(tmp_path, capsys, argv, text):
+    work = tmp_path / "work"
+    work.mkdir()
+    extra = _argv(argv, work)
+    counts = [] if "--treated" in extra else ["--treated", "7/16"]
+    code, err = _run(["orr", *counts, "--control", "9/41", *extra], work, capsys)
+    assert code == 2 and text in err, err
+
+
+SYNTHESIZE_CASES = [
+    ("seed_negative", ["--seed", "-1", "--out", "{work}/c.csv"], "[option_range] option '--seed'"),
+    ("out_is_a_directory", ["--out", "{work}"], "is a directory, not a file"),
+    ("truth_is_a_directory", ["--out", "{work}/c.csv", "--truth", "{work}"], "--truth"),
+]
+
+
+@pytest.mark.parametrize(
+    ("argv", "text"), [c[1:] for c in SYNTHESIZE_CASES], ids=[c[0] for c in SYNTHESIZE_CASES]
+)
+def test_synthesize_option_is_refused_and_nothing_written(tmp_path, capsys, argv, text):
+    """Before: ``--seed -1`` was a numpy traceback."""
+    work = tmp_path / "work"
+    work.mkdir()
+    code, err = _run(["synthesize", *_argv(argv, work)], work, capsys)
+    assert code == 2 and text in err, err

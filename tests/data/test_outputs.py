@@ -165,3 +165,49 @@ def test_full_disk_is_an_os_error_even_when_the_writer_hides_it(tmpfs):
         write_atomically(small / "r", writer, overwrite=False)
     assert info.value.errno == errno.ENOSPC
     assert list(small.iterdir()) == []
+
+
+def test_single_file_is_replaced_whole_or_not_at_all(tmp_path):
+    target = tmp_path / "sub" / "plot.png"
+    outputs.write_file_atomically(target, lambda tmp: tmp.write_text("first"))
+    assert target.read_text() == "first"
+    assert oct(target.stat().st_mode & 0o777) == oct(0o666 & ~_umask())
+
+    def fails(tmp: Path) -> None:
+        tmp.write_text("half")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    with pytest.raises(OSError, match="No space left"):
+        outputs.write_file_atomically(target, fails)
+    assert target.read_text() == "first"  # the old file, not half of the new one
+    assert [p.name for p in target.parent.iterdir()] == ["plot.png"]  # no hidden leftover
+
+
+@pytest.mark.parametrize(
+    ("name", "suffixes", "text"),
+    [
+        ("dir", (), "is a directory, not a file"),
+        ("afile/x.csv", (), "is a file, not a directory"),
+        ("p.gifx", outputs.FIGURE_SUFFIXES, "unsupported file type '.gifx'"),
+    ],
+    ids=["a_directory", "parent_is_a_file", "unknown_figure_type"],
+)
+def test_unusable_output_file_is_refused(tmp_path, name, suffixes, text):
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "afile").write_text("x")
+    before = sorted(tmp_path.iterdir())
+    with pytest.raises(OutputError, match=text):
+        outputs.check_out_file(tmp_path / name, option="--plot", suffixes=suffixes)
+    assert sorted(tmp_path.iterdir()) == before
+
+
+def test_output_file_on_a_read_only_file_system_is_refused(tmpfs):
+    ro = tmpfs("ro_file", "ro,size=64k")
+    with pytest.raises(OutputError, match="Read-only file system"):
+        outputs.check_out_file(ro / "t.csv", option="--csv")
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 DRAWS = 100
@@ -39,5 +40,9 @@ def reproduce_run(tmp_path_factory: pytest.TempPathFactory) -> ReproduceRun:
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=3600, check=False)
     seconds = time.perf_counter() - start
-    assert proc.returncode == 0, f"{' '.join(cmd)} exited {proc.returncode}:\n{proc.stderr}"
+    # 3: written, but some fit's diagnostics failed (with 1 chain R-hat is undefined, so it is
+    # expected here); the exit code must follow diagnostics_summary.csv (DESIGN 8)
+    assert proc.returncode in (0, 3), f"{' '.join(cmd)} exited {proc.returncode}:\n{proc.stderr}"
+    passed = pd.read_csv(out / "diagnostics_summary.csv")["passed"].astype(bool)
+    assert proc.returncode == (0 if passed.all() else 3), proc.stderr[-3000:]
     return ReproduceRun(out=out, seconds=seconds, stderr=proc.stderr)

@@ -112,3 +112,17 @@ def test_sbc_python_and_cli_write_the_same_files(tmp_path, monkeypatch, final_sp
     args = ["sbc", str(final_spec), "--data", str(cohort_csv), "--out", str(out)]
     main([*args, "--n-sims", "5", "--n-ranks", "20", "--quiet"])
     assert _names(out) == sorted(SBC_FILES)
+
+
+def test_sensitivity_of_a_fit_that_failed_its_diagnostics_exits_3(
+    fake_fit, tmp_path, monkeypatch, final_spec, capsys
+):
+    """Every setting is a refit of the swept fit: its failed diagnostics are said, exit 3."""
+    monkeypatch.setattr(fit_module, "fit", lambda *a, **k: fake_fit(stuck_chain=True))
+    monkeypatch.setattr(sweeps_module, "sensitivity_analysis", lambda *a, **k: _report())
+    out = tmp_path / "cli"
+    args = ["sensitivity", str(final_spec), "--data", "unused.csv", "--out", str(out), "--quiet"]
+    assert main(args) == 3
+    err = capsys.readouterr().err
+    assert f"diagnostics FAILED for the fit being swept ({final_spec}): R-hat" in err, err
+    assert _names(out) == sorted(SENSITIVITY_FILES)  # the result is written all the same

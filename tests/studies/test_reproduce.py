@@ -73,7 +73,9 @@ TIME_VARYING = {"prs_multivariable_time_varying"}
 def run(tmp_path_factory):
     out = tmp_path_factory.mktemp("reproduce") / "out"
     code = main(["reproduce", "--out", str(out), "--draws", "300", "--chains", "2", "--quiet"])
-    assert code == 0
+    # 3: written, but a fit's diagnostics failed at these draws; the code follows the file
+    passed = pd.read_csv(out / "diagnostics_summary.csv")["passed"].astype(bool)
+    assert code == (0 if passed.all() else 3)
     return out
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from necc_bayes._runstate import announce
 from necc_bayes.data.bundled import bundled_path
 from necc_bayes.data.fragility import fragility_table
 from necc_bayes.data.outputs import check_out_dir, write_atomically
@@ -144,9 +145,11 @@ def posterior_correlation(result: PEMResult, term: str) -> pd.DataFrame:
     draws = post.transpose("term", "s").to_numpy()
     corr = np.corrcoef(draws)
     k = terms.index(term)
-    return pd.DataFrame(
-        {"term": terms, f"corr_with_{term}": corr[k]}
-    ).query("term != @term").reset_index(drop=True)
+    return (
+        pd.DataFrame({"term": terms, f"corr_with_{term}": corr[k]})
+        .query("term != @term")
+        .reset_index(drop=True)
+    )
 
 
 ORR_DELTA = 0.1
@@ -254,6 +257,12 @@ def step_sensitivity(ctx: Context) -> None:
     ]
 
 
+DIAGNOSTICS_COLUMNS = [
+    "model", "passed", "max_r_hat", "min_ess_bulk", "min_ess_tail", "n_divergent", "min_bfmi",
+    "failures",
+]  # fmt: skip
+
+
 def step_diagnostics(ctx: Context) -> None:
     """One row per fitted model: did it pass, and the worst numbers."""
     rows = []
@@ -271,7 +280,7 @@ def step_diagnostics(ctx: Context) -> None:
                 "failures": "; ".join(d.failures),
             }
         )
-    ctx.tables["diagnostics_summary"] = pd.DataFrame(rows)
+    ctx.tables["diagnostics_summary"] = pd.DataFrame(rows, columns=DIAGNOSTICS_COLUMNS)
 
 
 def _mkdir(path: Path) -> Path:
@@ -292,6 +301,17 @@ STEPS: list[tuple[str, Callable[[Context], None]]] = [
     ("evidence from other studies as priors (informed, robust, MAP)", step_evidence),
     ("diagnostics summary", step_diagnostics),
 ]
+
+
+def failed_diagnostics(out: str | Path) -> list[tuple[str, str]]:
+    """``(model, failures)`` of every fit in ``out`` whose diagnostics failed.
+
+    Read from the ``diagnostics_summary.csv`` that :func:`run_reproduce` wrote (what the user
+    sees), so the command's exit code follows the file (3 if any model failed, DESIGN §8).
+    """
+    table = pd.read_csv(Path(out) / "diagnostics_summary.csv", keep_default_na=False)
+    failed = table[~table["passed"].astype(str).isin(["True", "true", "1"])]
+    return [(str(r.model), str(r.failures)) for r in failed.itertuples()]
 
 
 def _write_tables(ctx: Context) -> None:
@@ -354,7 +374,15 @@ def run_reproduce(
             for label, step in STEPS:
                 task = progress.add_task(label, total=1)
                 start = time.perf_counter()
-                step(ctx)
+                announce(step.__name__)  # test-only phase hook (_runstate)
+                try:
+                    step(ctx)
+                except Exception as exc:  # say which step; the partial directory is removed
+                    exc.add_note(
+                        f"reproduce step {label!r} ({step.__name__}) failed; no result was "
+                        f"written ({out} was left as it was)"
+                    )
+                    raise
                 ctx.timings[step.__name__] = round(time.perf_counter() - start, 2)
                 progress.update(task, completed=1)
         _write_tables(ctx)

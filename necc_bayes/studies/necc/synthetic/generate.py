@@ -18,6 +18,7 @@ import pandas as pd
 
 from necc_bayes._version import __version__
 from necc_bayes.data.bundled import bundled_path
+from necc_bayes.data.outputs import write_file_atomically
 from necc_bayes.studies.necc.synthetic.calibration import calibration_table
 from necc_bayes.studies.necc.synthetic.covariates import (
     SITES,
@@ -222,10 +223,14 @@ def write_cohort(
         Path(calibration_path) if calibration_path else out.with_name(f"{out.stem}_calibration.csv")
     )
     cohort, truth = generate_cohort(seed)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    cohort.to_csv(out, index=False, lineterminator="\n")
-    truth_file.write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
-    calibration_table(cohort).to_csv(calib_file, index=False, lineterminator="\n")
+    calibration = calibration_table(cohort)
+    # each file whole or not at all (computed first, then written through a renamed sibling)
+    write_file_atomically(out, lambda tmp: cohort.to_csv(tmp, index=False, lineterminator="\n"))
+    text = json.dumps(truth, indent=2) + "\n"
+    write_file_atomically(truth_file, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    write_file_atomically(
+        calib_file, lambda tmp: calibration.to_csv(tmp, index=False, lineterminator="\n")
+    )
     return {"cohort": out, "truth": truth_file, "calibration": calib_file}
 
 

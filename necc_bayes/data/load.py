@@ -218,14 +218,8 @@ def _check_structure(frame: pd.DataFrame, spec: ModelSpec, problems: list[Proble
                     rows=_rows(dup),
                 )
             )
-        elif dup.any() and not problems:  # pieces are checked on valid times and events
-            problems += check_pieces(
-                ids,
-                pd.to_numeric(frame[d.entry]),
-                pd.to_numeric(frame[d.time]),
-                pd.to_numeric(frame[d.event]),
-                spec,
-            )
+        elif dup.any():
+            problems += _pieces_problems(frame, ids, spec, problems)
     if spec.covariates.strata:
         problems += check_levels(
             frame[spec.covariates.strata], spec.covariates.strata, "strata_levels", "strata"
@@ -234,6 +228,36 @@ def _check_structure(frame: pd.DataFrame, spec: ModelSpec, problems: list[Proble
         problems += check_levels(
             frame[spec.frailty.cluster], spec.frailty.cluster, "cluster_levels", "clusters"
         )
+
+
+def _pieces_problems(
+    frame: pd.DataFrame, ids: pd.Series, spec: ModelSpec, found: list[Problem]
+) -> list[Problem]:
+    """Overlapping pieces and misplaced events, among the ids whose rows are all valid.
+
+    Pieces are checked on valid entry, time and event values, so an id with a row already
+    reported (a missing or non-numeric value, entry >= time, ...) is left out, and nothing is
+    checked while a problem concerns a whole column. The other ids are still checked, so
+    one run of ``validate-data`` lists both kinds of problem.
+    """
+    if any(not p.rows for p in found):
+        return []
+    d = spec.data
+    bad_rows = np.array(sorted({r for p in found for r in p.rows}), dtype=int) - 1
+    flagged = np.zeros(len(frame), dtype=bool)
+    flagged[bad_rows[(bad_rows >= 0) & (bad_rows < len(frame))]] = True
+    keep = ~ids.isin(ids[flagged].dropna().unique()).to_numpy() & ~flagged
+    if not keep.any():
+        return []
+    sub = frame[keep]
+    return check_pieces(
+        ids[keep],
+        pd.to_numeric(sub[d.entry]),
+        pd.to_numeric(sub[d.time]),
+        pd.to_numeric(sub[d.event]),
+        spec,
+        row_numbers=np.flatnonzero(keep) + 1,
+    )
 
 
 def _check_design(frame: pd.DataFrame, spec: ModelSpec, problems: list[Problem]) -> None:

@@ -100,7 +100,13 @@ def check_entry(entry: pd.Series, time: pd.Series, column: str, problems: list[P
 
 
 def check_pieces(
-    ids: pd.Series, entry: pd.Series, time: pd.Series, event: pd.Series, spec: ModelSpec
+    ids: pd.Series,
+    entry: pd.Series,
+    time: pd.Series,
+    event: pd.Series,
+    spec: ModelSpec,
+    *,
+    row_numbers: np.ndarray | None = None,
 ) -> list[Problem]:
     """Pieces of one id: no overlap, at most one event, and only on the last piece.
 
@@ -110,6 +116,9 @@ def check_pieces(
         The id column and the numeric entry, time and event columns (validated values).
     spec : ModelSpec
         For the column names in the messages.
+    row_numbers : ndarray, optional
+        The data rows (counted from 1) of these values when they are a subset of the file's
+        rows (default ``1..n``).
 
     Returns
     -------
@@ -119,7 +128,10 @@ def check_pieces(
     d = spec.data
     frame = pd.DataFrame(
         {"id": ids.to_numpy(), "start": entry.to_numpy(), "stop": time.to_numpy()}
-    ).assign(event=event.to_numpy(), row=np.arange(1, len(ids) + 1))
+    ).assign(
+        event=event.to_numpy(),
+        row=np.arange(1, len(ids) + 1) if row_numbers is None else np.asarray(row_numbers),
+    )
     frame = frame.sort_values(["id", "start", "stop"], kind="stable")
     prev_stop = frame.groupby("id", sort=False)["stop"].shift()
     overlap = frame["start"] < prev_stop

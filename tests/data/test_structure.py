@@ -101,6 +101,27 @@ def test_each_rule_names_column_and_rows(changes, rule, rows):
     assert "cohort.csv" in text
 
 
+def test_piece_problems_are_listed_beside_row_problems():
+    """One run lists every problem: pieces are checked on the ids whose rows are all valid."""
+    # row 7 (id 4) has a negative entry; ids 2 (rows 2, 3) overlap; id 3 has an early event
+    changes = {"start": [0, 0, 3, 1, 2, 6, -1, 0], "death": [1, 0, 1, 1, 0, 0, 0, 1]}
+    found, text = problems(frame(**changes), spec())
+    assert "3 problems" in text
+    assert found["entry_nonnegative"].rows == (7,)
+    assert found["pieces_overlap"].rows == (2, 3)
+    assert found["event_last_piece"].rows == (4, 5, 6)
+    # an id with an invalid row is left out of the piece checks (its values are not usable)
+    changes = {
+        "start": [0, 0, 3, 1, 2, 6, 2.5, 0],
+        "stop": [5, 4, 9, 2, 6, "soon", 7, 3],
+        "death": [1, 0, 1, 1, 0, 0, 0, 1],  # id 3's early event: not judged without row 6
+    }
+    found, _ = problems(frame(**changes), spec())
+    assert found["numeric"].rows == (6,)
+    assert found["pieces_overlap"].rows == (2, 3)
+    assert "event_last_piece" not in found
+
+
 def test_gaps_between_pieces_are_allowed():
     # id 2: (0, 4] then (5, 9]: not at risk on (4, 5]
     cohort = validate(frame(start=[0, 0, 5, 1, 2, 6, 2.5, 0]), spec(), "c.csv")

@@ -235,3 +235,30 @@ def test_interval_coverage_of_uniform_and_biased_ranks():
     biased = np.concatenate([np.zeros(50, dtype=int), np.arange(50, 100)])  # truth often below
     observed, nominal = interval_coverage(biased, 100)
     assert observed == pytest.approx(45 / 100) and nominal == 0.9
+
+
+def _fake_simulation(task) -> dict:
+    return fake_record(task.index, task.setup.parameter_names())
+
+
+def test_a_record_after_a_truncated_line_is_kept(tmp_path, monkeypatch):
+    """Issue 22: a run killed while appending left half a line; the next record was glued to it
+    (and lost at the next resume)."""
+    from necc_bayes.workflows.sbc import run as sbc_run
+
+    monkeypatch.setattr(sbc_run, "run_simulation", _fake_simulation)
+    setup = toy_setup()
+    names = setup.parameter_names()
+    (tmp_path / META_FILE).write_text(json.dumps(setup.meta()))
+    cut_short = '{"index": 1, "ra'
+    (tmp_path / RANKS_FILE).write_text(json.dumps(fake_record(0, names)) + "\n" + cut_short)
+    run_sbc(setup, 3, tmp_path)
+    assert sorted(load_records(tmp_path, setup.meta())) == [0, 1, 2]
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_a_meta_file_cut_short_is_refused_with_its_rule(tmp_path):
+    setup = toy_setup()
+    (tmp_path / META_FILE).write_text(json.dumps(setup.meta())[:30])
+    with pytest.raises(DataError, match=r"\[sbc_resume\].*not valid JSON"):
+        run_sbc(setup, 2, tmp_path)

@@ -22,7 +22,9 @@ alone):
 
 Ranks are appended to ``sbc_ranks.jsonl`` as each simulation completes; a restart with the same
 settings skips the simulations already there (``sbc_meta.json`` records the settings; other
-settings are refused). Uniformity is judged by :mod:`necc_bayes.workflows.sbc.stats`: a
+settings are refused). A line cut short by a killed run is ignored and ended, so the next
+record starts a line of its own; the meta file, summary and figure are each written whole
+(through a renamed sibling). Uniformity is judged by :mod:`necc_bayes.workflows.sbc.stats`: a
 parameter fails
 when its ECDF-test p-value is below ``0.05 / number of parameters`` (Bonferroni: a calibrated
 model fails any parameter with probability <= 5%).
@@ -43,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from necc_bayes.data.outputs import write_file_atomically
 from necc_bayes.errors import DataError, Problem, SpecError
 from necc_bayes.report.sweep_figures import SBCCurves, plot_sbc, save
 from necc_bayes.spec.settings import SamplerSettings
@@ -253,7 +256,11 @@ def load_records(out: Path, meta: dict[str, Any]) -> dict[int, dict[str, Any]]:
     """
     meta_path, ranks_path = out / META_FILE, out / RANKS_FILE
     if meta_path.is_file():
-        old = json.loads(meta_path.read_text())
+        try:
+            old = json.loads(meta_path.read_text())
+        except json.JSONDecodeError:
+            msg = "is not valid JSON (a run killed while writing it?): use another --out"
+            raise DataError(str(meta_path), [Problem("sbc_resume", msg)]) from None
         if old != json.loads(json.dumps(meta)):
             raise DataError(
                 str(meta_path),
@@ -356,7 +363,9 @@ def run_sbc(
     out.mkdir(parents=True, exist_ok=True)
     meta = setup.meta()
     done = load_records(out, meta)
-    (out / META_FILE).write_text(json.dumps(meta, indent=2))
+    text = json.dumps(meta, indent=2)
+    write_file_atomically(out / META_FILE, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    _end_truncated_line(out / RANKS_FILE)
     todo = [SBCTask(setup, i) for i in range(n_sims) if i not in done]
     stats = RunStats(scheduler="")
     start = time.perf_counter()
@@ -396,9 +405,20 @@ def run_sbc(
         seconds=seconds,
         stats=stats,
     )
-    result.tests.to_csv(out / SUMMARY_FILE, index=False)
-    save(result.figure(), str(out / FIGURE_FILE))
+    write_file_atomically(out / SUMMARY_FILE, lambda tmp: result.tests.to_csv(tmp, index=False))
+    fig = result.figure()
+    write_file_atomically(out / FIGURE_FILE, lambda tmp: save(fig, str(tmp)))
     return result
+
+
+def _end_truncated_line(path: Path) -> None:
+    """End a last line cut short by a killed run, so the next record starts a line of its own."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    with open(path, "rb+") as fh:
+        fh.seek(-1, 2)
+        if fh.read(1) != b"\n":
+            fh.write(b"\n")
 
 
 def setup_from_spec(

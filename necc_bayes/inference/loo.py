@@ -316,8 +316,13 @@ def load_fit_dir(directory: str | Path) -> tuple[str, xr.DataTree]:
 def compare_dirs(directories: list[str | Path], *, warn: bool = True) -> pd.DataFrame:
     """Load every ``DIR/posterior.nc`` and compare the fits (:func:`compare_fits`).
 
-    Fits with the same spec name are told apart by their directory.
+    Fits with the same spec name are told apart by their directory; the same directory given
+    twice (``a`` and ``a/``, say) is refused (rule ``fits_distinct``).
     """
+    resolved = [Path(d).resolve() for d in directories]
+    if repeated := sorted({str(d) for d in directories if resolved.count(Path(d).resolve()) > 1}):
+        msg = f"the same fit is given more than once: {repeated}"
+        raise DataError("compare", [Problem("fits_distinct", msg)])
     loaded = [load_fit_dir(d) for d in directories]
     names = [n for n, _ in loaded]
     fits = {}

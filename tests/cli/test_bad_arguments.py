@@ -272,14 +272,14 @@ def test_orr_argument_is_refused_without_data_row_wording(tmp_path, capsys, argv
 
 @pytest.mark.parametrize(
     ("dirs", "rule"),
-    [(["a"], "[two_fits]"), (["a", "b"], "[file_exists]")],
-    ids=["one_fit", "missing"],
+    [(["a"], "[two_fits]"), (["a", "b"], "[file_exists]"), (["a", "a/"], "[fits_distinct]")],
+    ids=["one_fit", "missing", "same_fit_twice"],  # same_fit_twice: compared with itself before
 )
 def test_compare_argument_is_refused(tmp_path, capsys, dirs, rule):
     work = tmp_path / "work"
     work.mkdir()
     (work / "a").mkdir()
-    if len(dirs) == 1:
+    if dirs[0] == "a" and "b" not in dirs:
         import numpy as np
 
         from tests.inference.test_model_comparison import _ll, _tree

@@ -18,6 +18,10 @@ Every test starts the command line as a subprocess and checks what is left at ``
   nutpie's model and pytensor's numba entries for it live), pointed at a fresh directory for
   the cold run and reused for the warm one.
 
+* ``reproduce`` (the main job) interrupted 2 s into its fits: SIGINT gives 130 and nothing,
+  SIGKILL only its partial directory (~30 s for both; the job's other phases and failures are
+  injected into fake steps in the fast tier, tests/e2e/test_reproduce_faults.py).
+
 Runtime: 20 min on the shared 2-core development machine under a load of ~10 (two cold
 numba compilations take 150 s each there); expect about 5 minutes on an idle 2-core CI
 machine. Each fit is 100 draws x 2 chains; the sampling-phase runs use 50,000 draws,
@@ -227,3 +231,29 @@ def test_killed_compile_then_cold_and_warm_cache_give_identical_results(tmp_path
     np.testing.assert_array_equal(_draws(cold), _draws(warm))
     # issue 22.11: pytensor wrote ~13 source files per fit to $TMPDIR and never removed them
     assert list((tmp_path / "tmp").iterdir()) == []
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["sigint", "sigkill"])
+def test_reproduce_interrupted_while_fitting_leaves_no_result(tmp_path, sig):
+    """The main job, for real: a signal 2 s into its fits (compiling or sampling prs_final).
+
+    The other phases and failures of ``reproduce`` are injected into fake steps in the fast
+    tier (tests/e2e/test_reproduce_faults.py); this checks the real sampler path once (~30 s).
+    """
+    env = _env(tmp_path)
+    out = tmp_path / "work" / "r"
+    out.parent.mkdir()
+    proc = _start(["reproduce", "--out", str(out), "--quiet", "--draws", "100"], env)
+    _wait_for_phase(proc, tmp_path / "phases.txt", "step_fits")
+    time.sleep(2.0)
+    proc.send_signal(sig)
+    _, stderr = proc.communicate(timeout=PHASE_TIMEOUT)
+    assert not out.exists()
+    hidden = _hidden(out.parent)
+    if sig == signal.SIGKILL:
+        assert proc.returncode == -signal.SIGKILL
+        assert len(hidden) == 1 and hidden[0].startswith(".r.partial-"), hidden
+        return  # the next run removes it: test_killed_run_leaves_no_result_and_the_next_...
+    assert proc.returncode == 130, stderr[-3000:]
+    assert INTERRUPTED in stderr.splitlines() and "Traceback" not in stderr, stderr[-3000:]
+    assert hidden == []

@@ -421,15 +421,22 @@ def imputation_loglik(
 
 
 def imputation_structure(imp: Imputation | None) -> tuple | None:
-    """What two imputation inputs must share to use one compiled model (refits)."""
+    """What two imputation inputs must share to use one compiled model (refits).
+
+    The chain of covariate models, the positions of the missing continuous values (their
+    latent ``imp_eps``), and the numbers of incomplete rows and of missing 0/1 values: the
+    deterministics ``loglik_incomplete`` and ``missing_prob`` have those lengths, and a
+    compiled model's outputs keep the shapes they were compiled with (nutpie's expansion
+    fails on other lengths), so another count is another structure (a new compilation).
+    """
     if imp is None:
         return None
     chain = tuple((m.term, m.binary, m.predictors) for m in imp.models)
     return (
         chain,
         tuple(map(tuple, imp.continuous_cells.tolist())),
-        bool(imp.incomplete.size),
-        bool(imp.binary_cells.size),
+        int(imp.incomplete.size),
+        len(imp.binary_cells),
     )
 
 

@@ -267,7 +267,10 @@ class RefitModel:
                 )
         import nutpie
 
-        compiled = self.compiled.with_data(**values)
+        # a container the compiled graph does not read (e.g. the centre of a 0/1 covariate's
+        # model, used only by continuous ones) is not a shared variable of it: skip it
+        known = {var.name for var in self.compiled.shared_var_keys}
+        compiled = self.compiled.with_data(**{k: v for k, v in values.items() if k in known})
         return nutpie.sample(
             compiled,
             draws=s.draws,

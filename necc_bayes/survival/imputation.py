@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.special import expit, logsumexp
+from scipy.special import logsumexp
 
 from necc_bayes.spec.imputation import CovariateModelSection, ImputationSection
 
@@ -281,11 +281,6 @@ def incomplete_loglik_numpy(
     return joint, joint - logsumexp(cov + mask, axis=1)
 
 
-def binary_prevalence(x: np.ndarray) -> float:
-    """Observed share of ones of a 0/1 column with NaN (for messages and tests)."""
-    return float(expit(0.0) if np.isnan(x).all() else np.nanmean(x))
-
-
 # ---------------------------------------------------------------------------------- PyMC
 
 
@@ -423,11 +418,8 @@ def imputation_loglik(
 def imputation_structure(imp: Imputation | None) -> tuple | None:
     """What two imputation inputs must share to use one compiled model (refits).
 
-    The chain of covariate models, the positions of the missing continuous values (their
-    latent ``imp_eps``), and the numbers of incomplete rows and of missing 0/1 values: the
-    deterministics ``loglik_incomplete`` and ``missing_prob`` have those lengths, and a
-    compiled model's outputs keep the shapes they were compiled with (nutpie's expansion
-    fails on other lengths), so another count is another structure (a new compilation).
+    The chain, the latent cells, the counts of incomplete rows and of missing 0/1 values
+    (the lengths of ``loglik_incomplete`` / ``missing_prob``, fixed in compiled outputs).
     """
     if imp is None:
         return None

@@ -213,6 +213,10 @@ class PersonPeriod:
         Start of each row's time at risk (``None``: every row is at risk from 0).
     time : ndarray, shape (n,), optional
         End of each row's time at risk (``None``: the start plus the row's total exposure).
+    horizon : float, optional
+        Where the last, open interval ends for the baseline prior's widths (``None``: the
+        largest exit time ``T``). A cohort simulated from a fit's prior (SBC) keeps the
+        observed cohort's, so that the prior it is fitted with is the prior it came from.
     """
 
     cuts: np.ndarray
@@ -221,6 +225,7 @@ class PersonPeriod:
     event: np.ndarray
     entry: np.ndarray | None = None
     time: np.ndarray | None = None
+    horizon: float | None = None
 
     @property
     def has_entry(self) -> bool:
@@ -249,12 +254,13 @@ class PersonPeriod:
             event=self.event[keep],
             entry=None if self.entry is None else self.entry[keep],
             time=None if self.time is None else self.time[keep],
+            horizon=self.horizon,
         )
 
     @property
     def follow_up_max(self) -> float:
-        """The largest exit time ``T`` (where the last, open interval ends for the prior)."""
-        return float(self.stop.max())
+        """Where the last, open interval ends for the prior (``horizon``, else the last exit)."""
+        return float(self.stop.max()) if self.horizon is None else float(self.horizon)
 
     @property
     def widths(self) -> np.ndarray:
@@ -346,6 +352,8 @@ def expand(
     event: np.ndarray,
     cuts: np.ndarray,
     entry: np.ndarray | None = None,
+    *,
+    horizon: float | None = None,
 ) -> PersonPeriod:
     """Split each row's time at risk at the cuts.
 
@@ -360,6 +368,8 @@ def expand(
     entry : ndarray, shape (n,), optional
         Entry times, ``0 <= entry < time`` (already validated): row ``i`` is at risk on
         ``(entry_i, time_i]`` only. ``None`` means entry at 0 for every row.
+    horizon : float, optional
+        See :class:`PersonPeriod` (default: the largest ``time``).
 
     Returns
     -------
@@ -377,6 +387,7 @@ def expand(
         event=np.asarray(event, dtype=np.int64),
         entry=None if entry is None else np.asarray(entry, dtype=float).copy(),
         time=t.copy(),
+        horizon=horizon,
     )
 
 

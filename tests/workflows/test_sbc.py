@@ -139,6 +139,15 @@ def test_simulated_cohort_keeps_design_cuts_and_censoring_pattern():
     # a censored patient's simulated follow-up never exceeds the observed one
     assert np.all(sim.time[censored] <= setup.inputs.time[censored] + 1e-12)
     assert 0 < sim.pp.event.sum() < 40
+    # the baseline prior's widths (the open interval ends at the observed cohort's T) are the
+    # ones the truth was drawn with, however the simulated follow-up ends: a cohort whose
+    # follow-up ends before the last cut had a negative last width and a NaN likelihood
+    np.testing.assert_array_equal(sim.pp.widths, setup.inputs.pp.widths)
+    early = simulate_inputs(
+        setup, np.array([0.5]), np.array([5.0, 5.0, 5.0]), np.random.default_rng(2)
+    )
+    assert early.pp.stop.max() < setup.inputs.pp.cuts[-1]
+    np.testing.assert_array_equal(early.pp.widths, setup.inputs.pp.widths)
     assert setup.parameter_names() == [
         "log_hr[x]",
         "baseline_hazard[(0, 5]]",

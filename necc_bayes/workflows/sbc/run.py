@@ -185,7 +185,10 @@ def simulate_inputs(
     c = draw_censoring_times(inputs.time, pp.event, 1, rng, entry=entry)[0]
     time = np.minimum(t_event, c)
     event = (t_event <= c).astype(np.int64)
-    return replace(inputs, pp=expand(time, event, pp.cuts, entry=entry))
+    # the prior's last interval ends where the observed cohort's does (the prior the truth was
+    # drawn from), whatever the simulated follow-up
+    pp_sim = expand(time, event, pp.cuts, entry=entry, horizon=pp.follow_up_max)
+    return replace(inputs, pp=pp_sim)
 
 
 @dataclass(frozen=True)

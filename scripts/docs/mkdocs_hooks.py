@@ -19,6 +19,8 @@ import notebook_page
 import spec_reference
 
 NOTEBOOK_URI = "example/necc_reanalysis_walkthrough.ipynb"
+GENERATED_PAGES = ("reference/spec.md", "reference/cli.md", "example/notebook.md")
+"""Pages generated at every build (never in ``docs/``); the nav test reads this."""
 
 
 def on_files(files: Files, config) -> Files:
@@ -30,6 +32,7 @@ def on_files(files: Files, config) -> Files:
             download=Path(NOTEBOOK_URI).name
         ),
     }
+    assert tuple(pages) == GENERATED_PAGES
     for uri, content in pages.items():
         files.append(File.generated(config, uri, content=content))
     files.append(

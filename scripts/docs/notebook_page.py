@@ -41,6 +41,17 @@ def render(path: Path = NOTEBOOK, download: str | None = None) -> str:
     for i, cell in enumerate(nb.cells):
         if cell.cell_type == "markdown":
             lines += [_text(cell.source), ""]
+            if i == 0:
+                lines += [
+                    '!!! warning "SYNTHETIC cohort: not the study\'s results"',
+                    "    Every posterior, curve and table computed from the cohort on this page "
+                    "uses the bundled **synthetic** cohort",
+                    "    (`data/synthetic/necc_synthetic_cohort.csv`), generated to match the "
+                    "study's published tables.",
+                    "    Only the numbers labelled as the paper's (and the ORR counts, which "
+                    "are published) are the study's.",
+                    "",
+                ]
             if i == 0 and download:
                 lines += [
                     f"[Download the notebook]({download}) · re-execute it with "

@@ -3,6 +3,10 @@
 The public API (``import necc_bayes as nb``)::
 
     result = nb.fit("models/prs_final.toml", "cohort.csv")   # -> nb.PEMResult
+    result = nb.fit("Surv(time, status == 2) ~ celltype + karno", data=df,
+                    spec={"data": {"time_unit": "days"}})      # a formula and a DataFrame
+    print(nb.prepare("Surv(time, status) ~ trt", data=df))    # resolved priors, before sampling
+    result.predict_survival(new_df, times=[180, 365]); result.plot_survival("celltype")
     result.hazard_ratios(); result.diagnostics(); result.save("out/")
     report = nb.sensitivity_analysis(result); report.save("sens/")
     nb.run_sbc(nb.sbc_setup("models/prs_final.toml", "cohort.csv"), 100, "sbc/")
@@ -25,6 +29,7 @@ from necc_bayes.errors import (
     InputError,
     NeccBayesError,
     OutputExistsError,
+    PriorScaleWarning,
     ProportionalHazardsWarning,
     SparseDataWarning,
     SpecError,
@@ -38,7 +43,7 @@ if TYPE_CHECKING:
     from necc_bayes.spec.model import ModelSpec
     from necc_bayes.spec.settings import SamplerSettings, Thresholds
     from necc_bayes.studies.necc.reproduce import run_reproduce as reproduce
-    from necc_bayes.survival.fit import fit
+    from necc_bayes.survival.fit import PreparedModel, fit, prepare
     from necc_bayes.survival.result import PEMResult
     from necc_bayes.workflows.sbc.run import SBCResult, SBCSetup, run_sbc
     from necc_bayes.workflows.sbc.run import setup_from_spec as sbc_setup
@@ -47,6 +52,8 @@ if TYPE_CHECKING:
 
 _LAZY: dict[str, tuple[str, str]] = {
     "fit": ("necc_bayes.survival.fit", "fit"),
+    "prepare": ("necc_bayes.survival.fit", "prepare"),
+    "PreparedModel": ("necc_bayes.survival.fit", "PreparedModel"),
     "PEMResult": ("necc_bayes.survival.result", "PEMResult"),
     "load_spec": ("necc_bayes.spec.io", "load_spec"),
     "parse_spec": ("necc_bayes.spec.io", "parse_spec"),
@@ -74,6 +81,8 @@ __all__ = [
     "OrrComparison",
     "OutputExistsError",
     "PEMResult",
+    "PreparedModel",
+    "PriorScaleWarning",
     "ProportionalHazardsWarning",
     "SBCResult",
     "SBCSetup",
@@ -88,6 +97,7 @@ __all__ = [
     "fit",
     "load_spec",
     "parse_spec",
+    "prepare",
     "reproduce",
     "run_sbc",
     "sbc_setup",

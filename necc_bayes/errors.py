@@ -155,5 +155,9 @@ class SparseDataWarning(RuntimeWarning):
     """Sparse cells, separation or empty intervals make an estimate fragile."""
 
 
+class PriorScaleWarning(UserWarning):
+    """A default prior is nearly flat or very tight on the scale of a continuous covariate."""
+
+
 class ProportionalHazardsWarning(RuntimeWarning):
     """The proportional-hazards check flagged a term (its log-HR seems to change over time)."""

@@ -16,7 +16,7 @@ import pandas as pd
 
 from necc_bayes.spec.io import parse_spec
 from necc_bayes.survival.fit import PEMResult, resolve_spec
-from necc_bayes.survival.inputs import check_inputs
+from necc_bayes.survival.inputs import Checked, check_inputs
 from necc_bayes.survival.likelihood import pointwise_loglik
 from necc_bayes.survival.replicates import simulate_event_times
 
@@ -59,16 +59,31 @@ def fake_result(tmp_path: Path, *, stuck_chain: bool = False, seed: int = 1) -> 
     """Return a PEMResult with a hand-made posterior near the true parameters."""
     csv = write_cohort(tmp_path / "cohort.csv")
     checked = check_inputs(parse_spec(SPEC), csv)
+    return fake_posterior(checked, TRUE_BETA, [0.25, 0.01], TRUE_LAM, stuck_chain=stuck_chain,
+                          seed=seed)
+
+
+def fake_posterior(
+    checked: Checked,
+    beta: np.ndarray | list[float],
+    beta_sd: np.ndarray | list[float],
+    lam: np.ndarray | list[float],
+    *,
+    stuck_chain: bool = False,
+    seed: int = 1,
+) -> PEMResult:
+    """A PEMResult of any checked inputs: log-HR ~ Normal(beta, beta_sd), rates ~ Gamma(30)."""
     resolved = resolve_spec(checked)
     rng = np.random.default_rng(seed)
     chains, draws = 4, 250
-    beta = rng.normal(TRUE_BETA, [0.25, 0.01], size=(chains, draws, 2))
+    p, J = len(beta), len(lam)
+    beta = rng.normal(beta, beta_sd, size=(chains, draws, p))
     if stuck_chain:
         beta[0, :, 0] += 1.5
-    lam = rng.gamma(30.0, TRUE_LAM / 30.0, size=(chains, draws, 3))
+    lam = rng.gamma(30.0, np.asarray(lam) / 30.0, size=(chains, draws, J))
     design = checked.cohort.design
     pp = checked.person_period
-    ll = pointwise_loglik(beta.reshape(-1, 2), lam.reshape(-1, 3), design.X_model, pp)
+    ll = pointwise_loglik(beta.reshape(-1, p), lam.reshape(-1, J), design.X_model, pp)
     from necc_bayes.survival.model import interval_labels
 
     idata = az.from_dict(

@@ -1,12 +1,21 @@
-"""Design matrix: numeric terms as-is, categorical terms dummy-coded against a reference."""
+"""Design matrix: numeric terms as-is, categorical terms dummy-coded against a reference.
+
+Terms listed in ``covariates.terms`` are coded here (numeric as-is, ordinal as cumulative
+dummies, categorical as ``column[level]`` dummies against the reference); a formula's right
+side is coded by formulaic (:mod:`necc_bayes.data.formula_design`). Either way
+:func:`encode_rows` codes new rows exactly as the fitted data were.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from necc_bayes.data.columns import as_text, column_kind, levels_of
+from necc_bayes.data.formula_design import formula_columns, materialize, typed_columns
 from necc_bayes.spec.model import ModelSpec, ordinal_term
 
 
@@ -27,6 +36,12 @@ class Design:
         missing values as NaN).
     center : bool
         Whether the model uses ``X - means`` (baseline refers to the covariate means).
+    levels : dict of str to list of str
+        Levels of each categorical column, its reference first.
+    columns : list of str
+        The data columns the covariates come from.
+    encoder : formulaic ModelSpec, optional
+        For a formula model: codes new rows as the fitted ones (stateful transforms included).
     """
 
     X: np.ndarray
@@ -34,6 +49,9 @@ class Design:
     source: list[str]
     means: np.ndarray
     center: bool
+    levels: dict[str, list[str]] = field(default_factory=dict)
+    columns: list[str] = field(default_factory=list)
+    encoder: Any = field(default=None, repr=False, compare=False)
 
     @property
     def X_model(self) -> np.ndarray:
@@ -60,47 +78,109 @@ def categorical_levels(values: pd.Series, reference: str, declared: list[str] | 
     return [reference, *[lev for lev in ordered if lev != reference and lev in observed]]
 
 
-def build_design(frame: pd.DataFrame, spec: ModelSpec) -> Design:
-    """Encode the spec's covariate terms from an already-validated frame.
+def covariate_columns(frame: pd.DataFrame, spec: ModelSpec, source: str = "<data>") -> list[str]:
+    """The data columns the covariates use: ``covariates.terms``, or those of the formula."""
+    rhs = spec.formula_rhs
+    if rhs is None:
+        return list(spec.covariates.terms)
+    return formula_columns(rhs, [str(c) for c in frame.columns], source)
+
+
+def coding_levels(frame: pd.DataFrame, spec: ModelSpec, columns: list[str]) -> dict[str, list[str]]:
+    """Levels (reference first) of every categorical column among ``columns``.
+
+    A column is categorical when ``covariates.categorical`` declares it or its values are all
+    text (:func:`necc_bayes.data.columns.column_kind`); ordinal columns are numeric.
+    """
+    out = {}
+    for col in columns:
+        section = spec.covariates.categorical.get(col)
+        if col in spec.covariates.ordinal:
+            continue
+        if column_kind(frame[col], section is not None) == "categorical":
+            out[col] = levels_of(frame[col], section)[0]
+    return out
+
+
+def build_design(
+    frame: pd.DataFrame,
+    spec: ModelSpec,
+    levels: dict[str, list[str]] | None = None,
+    *,
+    source: str = "<data>",
+    encoder: Any = None,
+) -> Design:
+    """Encode the spec's covariate terms (or formula) from an already-validated frame.
 
     Parameters
     ----------
     frame : DataFrame
         Validated cohort (no missing values in used columns).
     spec : ModelSpec
-        Specification naming the terms and categorical coding.
+        Specification naming the terms (or the formula) and categorical coding.
+    levels : dict, optional
+        Levels of each categorical column, reference first (default: :func:`coding_levels`
+        of ``frame``); pass a fit's levels to code new rows the same way.
+    source : str
+        Where the data came from (messages).
+    encoder : formulaic ModelSpec, optional
+        A formula fit's encoder, to code new rows exactly as the fitted data.
 
     Returns
     -------
     Design
         The design matrix and its term names.
     """
+    columns = covariate_columns(frame, spec, source)
+    if levels is None:
+        levels = coding_levels(frame, spec, columns)
+    rhs = spec.formula_rhs
+    if rhs is not None:
+        typed = typed_columns(frame, columns, levels)
+        X_f, terms_f, origin_f, model_spec = materialize(rhs, typed, source, encoder)
+        return Design(
+            X=X_f,
+            terms=terms_f,
+            source=origin_f,
+            means=_column_means(X_f),
+            center=spec.covariates.center,
+            levels=levels,
+            columns=columns,
+            encoder=model_spec,
+        )
     cols: list[np.ndarray] = []
     terms: list[str] = []
-    source: list[str] = []
+    origin: list[str] = []
     for term in spec.covariates.terms:
-        cat = spec.covariates.categorical.get(term)
         ordinal = spec.covariates.ordinal.get(term)
         if ordinal is not None:
             numeric = pd.to_numeric(frame[term]).to_numpy(dtype=float)
             for cut in ordinal.levels[1:]:
                 cols.append((numeric >= cut).astype(float))
                 terms.append(ordinal_term(term, cut))
-                source.append(term)
+                origin.append(term)
             continue
-        if cat is None:
-            cols.append(pd.to_numeric(frame[term]).to_numpy(dtype=float))
+        if term not in levels:
+            values = frame[term]
+            as_number = values.astype(float) if values.dtype == bool else pd.to_numeric(values)
+            cols.append(as_number.to_numpy(dtype=float))
             terms.append(term)
-            source.append(term)
+            origin.append(term)
             continue
-        values = frame[term].astype(str)
-        for level in categorical_levels(frame[term], cat.reference, cat.levels)[1:]:
-            cols.append((values == level).to_numpy(dtype=float))
+        text = as_text(frame[term])
+        for level in levels[term][1:]:
+            cols.append((text == level).to_numpy(dtype=float))
             terms.append(f"{term}[{level}]")
-            source.append(term)
+            origin.append(term)
     X = np.column_stack(cols) if cols else np.zeros((len(frame), 0))
     return Design(
-        X=X, terms=terms, source=source, means=_column_means(X), center=spec.covariates.center
+        X=X,
+        terms=terms,
+        source=origin,
+        means=_column_means(X),
+        center=spec.covariates.center,
+        levels=levels,
+        columns=columns,
     )
 
 

@@ -6,10 +6,16 @@ as the log-HR goes to ±infinity, so the software stops at an arbitrary large va
 enormous standard error (the paper's synaptophysin row, HR 23.4 with 95% CI 0.014–38,678).
 This module finds such covariates from cell counts alone, and — for a side-by-side — fits the
 frequentist Cox model (:func:`necc_bayes.data.reference.cox_breslow`) to show where it breaks.
+
+:func:`design_fragility` runs the same checks on every term of any fit's design (dummies of
+categorical columns included), with the events-per-parameter count, before sampling.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import numpy as np
 import pandas as pd
 
 from necc_bayes.data.reference import cox_breslow
@@ -107,3 +113,145 @@ def fragility_table(
         row["flags"] = ";".join(row["flags"])  # type: ignore[arg-type]
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+MIN_EVENTS_PER_PARAMETER = 10
+"""Events per estimated log-HR below which a fit is flagged (Peduzzi et al. 1995)."""
+
+
+@dataclass(frozen=True)
+class Fragility:
+    """The fragility checks of one fit, run on the design before sampling.
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per design term: ``term, kind`` (``binary``/``continuous``), ``n_0, n_1,
+        events_0, events_1`` (rows with the term at 0 and 1 and their events; binary terms),
+        ``cox_converged`` (the term alone in a Cox model, standardised), ``flags`` (``;``-joined:
+        ``separation``, ``sparse``, ``cox_not_converged``).
+    events : int
+        Number of events.
+    n_parameters : int
+        Number of log-HRs (design terms).
+    joint_cox_converged : bool
+        Whether the Cox model of all terms together (standardised) converged; False is the
+        usual sign of (quasi-)separation by a combination of terms.
+    """
+
+    table: pd.DataFrame
+    events: int
+    n_parameters: int
+    joint_cox_converged: bool
+
+    @property
+    def events_per_parameter(self) -> float:
+        """Events divided by the number of log-HRs (inf without covariates)."""
+        return self.events / self.n_parameters if self.n_parameters else float("inf")
+
+    @property
+    def flagged(self) -> pd.DataFrame:
+        """The rows with a flag."""
+        return self.table[self.table["flags"] != ""]
+
+    def messages(self) -> list[str]:
+        """One sentence per flagged term, then the joint and events-per-parameter checks."""
+        out = []
+        for r in self.flagged.to_dict("records"):
+            flags = str(r["flags"]).split(";")
+            term = r["term"]
+            if r["kind"] == "binary":
+                n0, n1, d0, d1 = (int(r[k]) for k in ("n_0", "n_1", "events_0", "events_1"))
+                counts = (
+                    f"{n1} of {n0 + n1} rows have {term} = 1 with {d1} "
+                    f"events; {n0} have {term} = 0 with {d0} events"
+                )
+            else:
+                counts = "a continuous term"
+            if "separation" in flags or "cox_not_converged" in flags:
+                what = (
+                    "quasi-separation: the likelihood keeps rising as the log-HR goes to ±∞ "
+                    "(no finite Cox estimate); its posterior is set by the prior"
+                )
+            else:
+                what = (
+                    f"sparse: fewer than {MIN_LEVEL_N} rows or {MIN_LEVEL_EVENTS} events on one "
+                    "side; its estimate leans on the prior"
+                )
+            out.append(f"term '{term}' ({counts}): {what}")
+        if not self.joint_cox_converged and self.flagged.empty:
+            out.append(
+                "the Cox model of all terms together did not converge although no single term "
+                "is separated: a combination of terms separates the events (check sparse "
+                "combinations of levels)"
+            )
+        epp = self.events_per_parameter
+        if epp < MIN_EVENTS_PER_PARAMETER:
+            out.append(
+                f"{self.events} events for {self.n_parameters} log-HRs = {epp:.3g} events per "
+                f"parameter (< {MIN_EVENTS_PER_PARAMETER}): the estimates lean on the priors"
+            )
+        return out
+
+
+def _standardised(X: np.ndarray) -> np.ndarray:
+    sd = X.std(axis=0)
+    return (X - X.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+
+
+def design_fragility(
+    time: np.ndarray,
+    event: np.ndarray,
+    X: np.ndarray,
+    terms: list[str],
+    binary: list[bool],
+    entry: np.ndarray | None = None,
+) -> Fragility:
+    """Sparse cells, separation and events per parameter for every term of a design.
+
+    Parameters
+    ----------
+    time, event : ndarray, shape (n,)
+        Follow-up times and 0/1 events of the rows.
+    X : ndarray, shape (n, p)
+        The design (as coded, not centred).
+    terms : list of str
+        Its column names.
+    binary : list of bool
+        Whether each column is 0/1.
+    entry : ndarray, optional
+        Entry times (delayed entry).
+
+    Returns
+    -------
+    Fragility
+        Binary terms are flagged by their cell counts (:func:`cell_counts` rules) and by a
+        one-term Cox fit; continuous terms by the one-term Cox fit on the standardised term
+        (its log-HR per SD must stay below 10 in absolute value, with SE below 10).
+    """
+    rows = []
+    Z = _standardised(np.asarray(X, dtype=float))
+    e = np.asarray(event, dtype=float)
+    for k, (term, is_binary) in enumerate(zip(terms, binary, strict=True)):
+        cox = cox_breslow(time, e, Z[:, [k]], entry=entry)
+        row: dict[str, object] = {"term": term, "kind": "binary" if is_binary else "continuous"}
+        flags: list[str] = []
+        if is_binary:
+            x = X[:, k]
+            n0, n1 = int((x == 0).sum()), int((x == 1).sum())
+            d0, d1 = int(e[x == 0].sum()), int(e[x == 1].sum())
+            row |= {"n_0": n0, "n_1": n1, "events_0": d0, "events_1": d1}
+            if min(n0, n1) > 0 and (d0 == 0 or d1 == 0 or d0 == n0 or d1 == n1):
+                flags.append("separation")
+            if min(n0, n1) < MIN_LEVEL_N or min(d0, d1) < MIN_LEVEL_EVENTS:
+                flags.append("sparse")
+        if not cox.converged and "separation" not in flags:
+            flags.append("cox_not_converged")
+        row |= {"cox_converged": cox.converged, "flags": ";".join(flags)}
+        rows.append(row)
+    columns = ["term", "kind", "n_0", "n_1", "events_0", "events_1", "cox_converged", "flags"]
+    table = pd.DataFrame(rows, columns=columns)
+    for c in ("n_0", "n_1", "events_0", "events_1"):
+        table[c] = table[c].astype("Int64")
+    joint = cox_breslow(time, e, Z, entry=entry).converged if len(terms) else True
+    return Fragility(table, int(e.sum()), len(terms), joint)

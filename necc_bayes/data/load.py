@@ -14,8 +14,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from necc_bayes.data.columns import as_text, column_kind, event_indicator
 from necc_bayes.data.csv_file import read_csv
-from necc_bayes.data.design import Design, build_design, categorical_levels, collinear_sets
+from necc_bayes.data.design import (
+    Design,
+    build_design,
+    categorical_levels,
+    coding_levels,
+    collinear_sets,
+    covariate_columns,
+)
 from necc_bayes.data.incomplete import incomplete_problems
 from necc_bayes.data.structure import (
     Grouping,
@@ -97,15 +105,15 @@ def _rows(mask: np.ndarray | pd.Series) -> tuple[int, ...]:
     return tuple(int(i) + 1 for i in np.flatnonzero(np.asarray(mask)))
 
 
-def _used_columns(spec: ModelSpec) -> list[str]:
-    cols = [spec.data.time, spec.data.event]
+def _used_columns(spec: ModelSpec, covariates: list[str]) -> list[str]:
+    cols = [spec.data.time, spec.data.event_column]
     optional = [
         spec.data.id,
         spec.data.entry,
         spec.covariates.strata,
         spec.frailty.cluster if spec.frailty else None,
     ]
-    return cols + [c for c in optional if c] + list(spec.covariates.terms)
+    return cols + [c for c in optional if c] + covariates
 
 
 def _numeric(frame: pd.DataFrame, col: str, problems: list[Problem], rule: str) -> pd.Series:
@@ -126,7 +134,7 @@ def _numeric(frame: pd.DataFrame, col: str, problems: list[Problem], rule: str) 
 
 
 def _check_outcome(frame: pd.DataFrame, spec: ModelSpec, problems: list[Problem]) -> None:
-    t_col, e_col = spec.data.time, spec.data.event
+    t_col = spec.data.time
     time = _numeric(frame, t_col, problems, "numeric")
     inf = np.isinf(time)
     if inf.any():
@@ -142,26 +150,29 @@ def _check_outcome(frame: pd.DataFrame, spec: ModelSpec, problems: list[Problem]
             )
         )
     check_time_range(time, t_col, problems)
-    event = _numeric(frame, e_col, problems, "event_binary")
-    bad = event.notna() & ~event.isin([0, 1])
-    if bad.any():
-        problems.append(
-            Problem(
-                "event_binary",
-                f"must be 0 or 1, got {sorted(set(event[bad].tolist()))[:3]}",
-                column=e_col,
-                rows=_rows(bad),
-            )
-        )
+    rule = spec.data.event_rule
+    event = event_indicator(frame, rule, problems)
     if not event.isna().all() and event.notna().all() and (event == 1).sum() == 0:
-        problems.append(Problem("min_events", "no events (all rows censored)", column=e_col))
+        what = "no events (all rows censored)" if rule.value is None else f"no row has {rule}"
+        problems.append(Problem("min_events", what, column=rule.column))
 
 
-def _check_covariates(frame: pd.DataFrame, spec: ModelSpec, problems: list[Problem]) -> None:
-    for term in spec.covariates.terms:
+def _check_covariates(
+    frame: pd.DataFrame, spec: ModelSpec, columns: list[str], problems: list[Problem]
+) -> None:
+    for term in columns:
         cat = spec.covariates.categorical.get(term)
-        if cat is None:
+        kind = column_kind(frame[term], cat is not None)
+        if kind != "categorical" or term in spec.covariates.ordinal:
             values = _numeric(frame, term, problems, "numeric")
+            if kind == "mixed" and problems and problems[-1].column == term:
+                problems[-1] = Problem(
+                    "numeric",
+                    problems[-1].message + " (mixed numbers and text: a column of text is "
+                    f"categorical; declare [covariates.categorical.{term}] if it is one)",
+                    column=term,
+                    rows=problems[-1].rows,
+                )
             ordinal = spec.covariates.ordinal.get(term)
             below = values < ordinal.levels[0] if ordinal else pd.Series(False, index=values.index)
             if below.any():
@@ -174,7 +185,9 @@ def _check_covariates(frame: pd.DataFrame, spec: ModelSpec, problems: list[Probl
                     )
                 )
             continue
-        values = frame[term].dropna().astype(str)
+        if cat is None:
+            continue
+        values = as_text(frame[term]).dropna()
         if cat.reference not in set(values):
             problems.append(
                 Problem(
@@ -185,7 +198,7 @@ def _check_covariates(frame: pd.DataFrame, spec: ModelSpec, problems: list[Probl
                 )
             )
         if cat.levels is not None:
-            unknown = frame[term].notna() & ~frame[term].astype(str).isin(cat.levels)
+            unknown = frame[term].notna() & ~as_text(frame[term]).isin(cat.levels)
             if unknown.any():
                 problems.append(
                     Problem(
@@ -254,14 +267,16 @@ def _pieces_problems(
         ids[keep],
         pd.to_numeric(sub[d.entry]),
         pd.to_numeric(sub[d.time]),
-        pd.to_numeric(sub[d.event]),
+        event_indicator(sub, d.event_rule, []),
         spec,
         row_numbers=np.flatnonzero(keep) + 1,
     )
 
 
-def _check_design(frame: pd.DataFrame, spec: ModelSpec, problems: list[Problem]) -> None:
-    design = build_design(frame, spec)
+def _check_design(
+    frame: pd.DataFrame, spec: ModelSpec, source: str, problems: list[Problem]
+) -> None:
+    design = build_design(frame, spec, source=source)
     keep = []
     observed = ~np.isnan(design.X)
     for k, term in enumerate(design.terms):
@@ -296,7 +311,8 @@ def validate(frame: pd.DataFrame, spec: ModelSpec, source: str) -> Cohort:
     Parameters
     ----------
     frame : DataFrame
-        Data as read by :func:`read_csv` (text columns). Not modified.
+        Data as read by :func:`read_csv` (text columns), or a DataFrame with its own dtypes
+        (the same rules apply: :mod:`necc_bayes.data.columns`). Not modified.
     spec : ModelSpec
         The model specification.
     source : str
@@ -313,7 +329,12 @@ def validate(frame: pd.DataFrame, spec: ModelSpec, source: str) -> Cohort:
         Listing every rule violated, each with column and rows.
     """
     problems: list[Problem] = []
-    used = _used_columns(spec)
+    try:
+        covariates = covariate_columns(frame, spec, source)
+    except DataError as err:
+        problems += err.problems
+        covariates = []
+    used = _used_columns(spec, covariates)
     missing_cols = [c for c in dict.fromkeys(used) if c not in frame.columns]
     for col in missing_cols:
         problems.append(
@@ -321,9 +342,9 @@ def validate(frame: pd.DataFrame, spec: ModelSpec, source: str) -> Cohort:
                 "column_exists", f"not in the file{did_you_mean(col, list(frame.columns))}", col
             )
         )
-    if missing_cols:
+    if problems:
         raise DataError(source, problems)
-    data = frame.loc[:, list(dict.fromkeys(used))].copy()
+    data = frame.loc[:, list(dict.fromkeys(used))].reset_index(drop=True)
     na = data.isna()
     dropped: tuple[int, ...] = ()
     if na.any().any():
@@ -348,10 +369,10 @@ def validate(frame: pd.DataFrame, spec: ModelSpec, source: str) -> Cohort:
         raise DataError(source, problems)
     _check_outcome(data, spec, problems)
     _check_structure(data, spec, problems)
-    _check_covariates(data, spec, problems)
+    _check_covariates(data, spec, covariates, problems)
     if problems:
         raise DataError(source, problems)
-    _check_design(data, spec, problems)
+    _check_design(data, spec, source, problems)
     if problems:
         raise DataError(source, problems)
     ids = (
@@ -364,9 +385,9 @@ def validate(frame: pd.DataFrame, spec: ModelSpec, source: str) -> Cohort:
     return Cohort(
         frame=data,
         time=pd.to_numeric(data[spec.data.time]).to_numpy(dtype=float),
-        event=pd.to_numeric(data[spec.data.event]).to_numpy().astype(np.int64),
+        event=event_indicator(data, spec.data.event_rule, []).to_numpy().astype(np.int64),
         ids=ids,
-        design=build_design(data, spec),
+        design=build_design(data, spec, coding_levels(data, spec, covariates), source=source),
         source=source,
         dropped_rows=dropped,
         entry=pd.to_numeric(data[entry_col]).to_numpy(dtype=float) if entry_col else None,
@@ -375,9 +396,19 @@ def validate(frame: pd.DataFrame, spec: ModelSpec, source: str) -> Cohort:
     )
 
 
-def load_cohort(path: str | Path, spec: ModelSpec) -> Cohort:
-    """Read a CSV file and validate it against a specification (see :func:`validate`)."""
-    return validate(read_csv(path), spec, str(path))
+DATAFRAME_SOURCE = "DataFrame"
+"""How messages name data given as a DataFrame (rows are positions from 1, not index labels)."""
+
+
+def load_cohort(data: str | Path | pd.DataFrame, spec: ModelSpec) -> Cohort:
+    """Validate a CSV file or a DataFrame against a specification (see :func:`validate`).
+
+    A DataFrame is not modified; a CSV file and a DataFrame with the same values give the same
+    cohort (:mod:`necc_bayes.data.columns`).
+    """
+    if isinstance(data, pd.DataFrame):
+        return validate(data, spec, DATAFRAME_SOURCE)
+    return validate(read_csv(data), spec, str(data))
 
 
 __all__ = ["Cohort", "categorical_levels", "load_cohort", "read_csv", "validate"]

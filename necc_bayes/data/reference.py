@@ -235,17 +235,24 @@ def cox_breslow(
     from statsmodels.duration.hazard_regression import PHReg
     from statsmodels.tools.sm_exceptions import ConvergenceWarning as SMConvergenceWarning
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        res = PHReg(
-            np.asarray(time, dtype=float),
-            np.asarray(X, dtype=float),
-            status=np.asarray(event, dtype=float),
-            entry=None if entry is None else np.asarray(entry, dtype=float),
-            ties="breslow",
-        ).fit()
-    beta, se = np.asarray(res.params, dtype=float), np.asarray(res.bse, dtype=float)
+    model = PHReg(
+        np.asarray(time, dtype=float),
+        np.asarray(X, dtype=float),
+        status=np.asarray(event, dtype=float),
+        entry=None if entry is None else np.asarray(entry, dtype=float),
+        ties="breslow",
+    )
+    for method in ("newton", "bfgs"):
+        # Newton from 0 overflows on a skewed covariate (pbc's bili: NaN); BFGS then finds
+        # the maximum (pbc bili: 0.1418 per mg/dl)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with np.errstate(all="ignore"):
+                res = model.fit(method=method)
+        beta, se = np.asarray(res.params, dtype=float), np.asarray(res.bse, dtype=float)
+        finite = bool(np.all(np.isfinite(beta)) and np.all(np.isfinite(se)))
+        if finite:
+            break
     warned = any(issubclass(w.category, SMConvergenceWarning) for w in caught)
-    finite = bool(np.all(np.isfinite(beta)) and np.all(np.isfinite(se)))
     converged = not warned and finite and bool(np.all(np.abs(beta) < 10)) and bool(np.all(se < 10))
     return CoxFit(beta=beta, se=se, converged=converged)

@@ -159,7 +159,7 @@ def check_pieces(
                 "event_last_piece",
                 f"{d.id} {list(bad_ids[:3])} have an event before their last piece or more "
                 "than one event (at most one event per subject, at the end of its follow-up)",
-                column=d.event,
+                column=d.event_column,
                 rows=rows,
             )
         )

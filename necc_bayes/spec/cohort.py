@@ -53,7 +53,7 @@ def role_problems(spec: ModelSpec) -> list[Problem]:
     """
     d, terms = spec.data, set(spec.covariates.terms)
     out = []
-    outcome: dict[str, str | None] = {"data.time": d.time, "data.event": d.event}
+    outcome: dict[str, str | None] = {"data.time": d.time, "data.event": d.event_column}
     if d.entry is not None:
         for key, col in outcome.items():
             if d.entry == col:

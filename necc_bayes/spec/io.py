@@ -125,13 +125,7 @@ def load_spec(path: str | Path) -> ModelSpec:
         If the file is missing, is not valid TOML, or violates any rule.
     """
     path = Path(path)
-    if not path.is_file():
-        raise SpecError(str(path), [Problem("file_exists", "specification file not found")])
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SpecError(str(path), [Problem("toml_syntax", str(exc))]) from None
-    return parse_spec(raw, str(path))
+    return parse_spec(_read_toml(path), str(path))
 
 
 def with_sampler_overrides(
@@ -210,7 +204,13 @@ CONVENTIONS = """\
 #   r = crude event rate (events / total time at risk) and c = 1 / (r T), T = largest follow-up:
 #   the prior on H(t) is Gamma(c r t, c) whatever the cut points (about one event's worth).
 #   marginalize = true integrates the rates out exactly and draws them afterwards.
-# - default log-HR prior: Normal(0, 1) per unit of each term as coded (0/1 terms: 1 vs 0).
+# - default log-HR prior: Normal(0, 1) per unit of each term as coded (0/1 terms: 1 vs 0; a
+#   categorical level against its reference); priors.scale = "per_sd" puts it per standard
+#   deviation of each continuous term instead (resolved to explicit per-unit priors below).
+# - a term whose values are all text is categorical; its reference is the first level in
+#   sorted order unless covariates.categorical (or the formula) gives one; its design columns
+#   are named column[level].
+# - data.event = "column == value": rows with that value are events, all others censored.
 # - sampler.target_accept: 0.95 for the random-walk baseline, 0.9 otherwise, unless set.
 # - intervals in summaries are equal-tailed with probability summaries.ci_prob.
 # - proportional-hazards check (ph_check.csv): a term is flagged when the posterior predictive
@@ -246,3 +246,72 @@ def to_toml(spec: ModelSpec, header: str = "") -> str:
     extra = comment_lines(lines)
     head = header + CONVENTIONS + extra + f"# spec_hash = {spec_hash(spec)}\n\n"
     return (head + body).lstrip("\n")
+
+
+def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``extra`` merged in: tables merged key by key, other values replaced."""
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def is_formula(model: object) -> bool:
+    """Whether ``model`` is a formula string (``"Surv(...) ~ ..."``) rather than a file path."""
+    return isinstance(model, str) and "~" in model and not Path(model).is_file()
+
+
+def compose_spec(
+    model: ModelSpec | str | Path, sections: dict[str, Any] | None = None
+) -> ModelSpec:
+    """Build the specification of ``nb.fit(model, data=..., spec=...)``.
+
+    Parameters
+    ----------
+    model : ModelSpec, path or formula
+        A parsed specification, a TOML file, or a formula such as
+        ``"Surv(time, status == 2) ~ celltype + karno10 + trt"`` (DESIGN section 8).
+    sections : dict, optional
+        Any TOML sections or top-level keys as a dict, e.g.
+        ``{"intervals": {"rule": "quantile", "n": 8}, "data": {"time_unit": "days"}}``:
+        tables are merged key by key into the model's (a value given here wins), then the
+        whole specification is validated as a TOML file would be.
+
+    Returns
+    -------
+    ModelSpec
+
+    Raises
+    ------
+    SpecError
+        Naming every problem (the source is the file, ``formula`` or ``spec=``).
+    """
+    if isinstance(model, ModelSpec):
+        base, source = spec_to_dict(model), f"spec '{model.name}'"
+    elif is_formula(model):
+        base, source = {"name": "formula", "formula": str(model)}, "formula"
+    else:
+        path = Path(model)
+        if sections is None:
+            return load_spec(path)
+        base, source = _read_toml(path), str(path)
+    if not sections:
+        return model if isinstance(model, ModelSpec) else parse_spec(base, source)
+    if not isinstance(sections, dict):
+        raise SpecError(
+            "spec=", [Problem("invalid_value", f"spec= takes a dict of sections, got "
+                                               f"{type(sections).__name__}")]
+        )
+    return parse_spec(_deep_merge(base, sections), f"{source} with spec=")
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise SpecError(str(path), [Problem("file_exists", "specification file not found")])
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SpecError(str(path), [Problem("toml_syntax", str(exc))]) from None

@@ -25,9 +25,15 @@ from pydantic import (
 from necc_bayes.errors import Problem
 from necc_bayes.spec.baseline_priors import DEFAULT_BASELINE, BaselinePrior
 from necc_bayes.spec.cohort import FrailtySection, role_problems
+from necc_bayes.spec.formula import EventRule, formula_sides, parse_event, parse_formula
 from necc_bayes.spec.imputation import ImputationSection, imputation_problems
 from necc_bayes.spec.priors import DEFAULT_LOG_HR, CoefficientPrior, GroupPrior, SDPrior
 from necc_bayes.spec.settings import SamplerSettings, Thresholds
+from necc_bayes.spec.summaries import PHCheckSection, SummarySection
+from necc_bayes.spec.summaries import PHTransform as PHTransform  # re-exported
+from necc_bayes.spec.summaries import ProfileSection as ProfileSection  # re-exported
+
+TimeUnit = Literal["days", "weeks", "months", "years"]
 
 
 class _Section(BaseModel):
@@ -47,15 +53,22 @@ class DataSection(_Section):
     time : str
         Column of follow-up times (> 0): time of the event or of censoring.
     event : str
-        Column of event indicators: 1 = event, 0 = censored.
+        Column of event indicators (1 = event, 0 = censored), or an expression
+        ``column == value`` (e.g. ``"status == 2"``: rows with status 2 are events, every
+        other row is censored; numbers compared as numbers, text as text).
     id : str or None
         Column of subject identifiers (optional); must be unique unless ``entry`` is given,
         in which case rows with the same id are pieces of one follow-up.
     entry : str or None
         Column of entry times (optional): each row is at risk on ``(entry, time]`` only.
-    missing : {"error", "drop"}
+    missing : {"error", "drop", "model"}
         What to do with missing values in a used column: ``"error"`` refuses the data
-        (naming every row), ``"drop"`` drops those rows and reports how many.
+        (naming every row), ``"drop"`` drops those rows and reports how many, ``"model"``
+        integrates missing numeric covariates out inside the model.
+    time_unit : {"days", "weeks", "months", "years"} or None
+        Unit of the time columns (optional): labels axes and tables, and gives the default
+        summary times (0.5, 1, 2, 3 and 5 years, those within follow-up) and RMST horizon.
+        Without it the defaults come from the follow-up distribution (its quartiles).
     """
 
     time: str
@@ -63,6 +76,22 @@ class DataSection(_Section):
     id: str | None = None
     entry: str | None = None
     missing: Literal["error", "drop", "model"] = "error"
+    time_unit: TimeUnit | None = None
+
+    @field_validator("event")
+    @classmethod
+    def _event_expression(cls, value: str) -> str:
+        return str(parse_event(value))
+
+    @property
+    def event_rule(self) -> EventRule:
+        """The event column and the value marking an event (None: a 0/1 column)."""
+        return parse_event(self.event)
+
+    @property
+    def event_column(self) -> str:
+        """The data column the event expression reads."""
+        return self.event_rule.column
 
 
 class CategoricalSection(_Section):
@@ -116,11 +145,16 @@ class CovariateSection(_Section):
     intervals (``priors.time_varying_sd``). A name may be a covariate (all its design columns,
     e.g. every dummy of a categorical) or one design column (``celltype[adeno]``).
 
+    A term whose values are all text is categorical even without a ``categorical`` table:
+    its reference is the first level in sorted order (the resolved spec writes the table).
+    With a top-level ``formula``, ``terms`` is filled in from it (the data columns it uses).
+
     Attributes
     ----------
     terms : list of str
         Covariate columns of the model, used as coded (numeric or 0/1) unless listed under
-        ``categorical`` or ``ordinal``.
+        ``categorical`` or ``ordinal`` or holding text (then categorical). With a
+        ``formula`` the resolved spec lists the columns the formula uses.
     center : bool
         Centre the design at the covariate means (default), so the baseline hazard is that of
         a subject at the means; ``false``: of a subject with every covariate at 0 (every
@@ -134,6 +168,9 @@ class CovariateSection(_Section):
         Column whose levels each get their own baseline hazard (optional).
     time_varying : list of str
         Terms with one log-HR per interval (optional).
+    formula_terms : list of str or None
+        Written by necc-bayes into the resolved spec of a formula model: the design columns
+        the formula produced on the data (informational; the formula is what is fitted).
     """
 
     terms: list[str] = Field(default_factory=list)
@@ -142,6 +179,9 @@ class CovariateSection(_Section):
     ordinal: dict[str, OrdinalSection] = Field(default_factory=dict)
     strata: str | None = None
     time_varying: list[str] = Field(default_factory=list)
+    # written by necc-bayes into the resolved spec of a formula model: the design columns the
+    # formula produced on the data (informational; the formula is what is fitted)
+    formula_terms: list[str] | None = None
 
 
 class IntervalSection(_Section):
@@ -202,10 +242,26 @@ class PriorSection(_Section):
     time_varying_sd : sd prior or "auto"
         Smoothing scale of time-varying log-HRs per square root of the time unit;
         ``"auto"`` is ``HalfNormal(1 / sqrt(T))``.
+    scale : {"per_unit", "per_sd"}
+        How ``log_hr`` is read for continuous (not 0/1) terms: ``"per_unit"`` (default) per
+        unit of the term as coded; ``"per_sd"`` per standard deviation of the term in the data
+        (rstanarm's autoscale idea), resolved to explicit per-unit priors in ``priors.terms``
+        of the written spec (``log_hr`` with mu and sigma divided by the term's SD). 0/1 terms
+        and terms with a prior of their own are not rescaled.
+    term_sd : dict of str to float or None
+        Written by necc-bayes with ``scale = "per_sd"``: the SD of each continuous term the
+        default prior was divided by.
     """
 
     log_hr: CoefficientPrior = DEFAULT_LOG_HR
+    # "per_unit": log_hr is the prior per unit of each term as coded; "per_sd": for continuous
+    # (not 0/1) terms log_hr is per standard deviation of the term, resolved to explicit
+    # per-unit priors in priors.terms (rstanarm's autoscale idea)
+    scale: Literal["per_unit", "per_sd"] = "per_unit"
     terms: dict[str, CoefficientPrior] = Field(default_factory=dict)
+    # written by necc-bayes with scale = "per_sd": the SD of each continuous term that the
+    # default prior was divided by (priors.terms then holds the per-unit result)
+    term_sd: dict[str, float] | None = None
     groups: dict[str, GroupPrior] = Field(default_factory=dict)
     baseline: BaselinePrior = DEFAULT_BASELINE
     # smoothing scale of time-varying log-HRs, per square root of the time unit; "auto" is
@@ -224,74 +280,6 @@ class PriorSection(_Section):
         return value
 
 
-class ProfileSection(_Section):
-    """A covariate profile for survival curves; unnamed terms are set to their means.
-
-    Attributes
-    ----------
-    name : str
-        Label of the profile in ``survival.csv`` and the report.
-    values : dict of str to float
-        Term values of the profile (design-column names, e.g. ``celltype[adeno] = 1``);
-        terms not named are at their means.
-    """
-
-    name: str
-    values: dict[str, float] = Field(default_factory=dict)
-
-
-class SummarySection(_Section):
-    """What the posterior summaries report.
-
-    Attributes
-    ----------
-    ci_prob : float
-        Probability of the reported credible intervals (0.95: 95%).
-    interval : {"equal_tailed"}
-        Kind of credible interval (equal-tailed: the 2.5% and 97.5% posterior quantiles).
-    times : list of float
-        Times at which survival probabilities are summarised, in the data's time unit.
-    rmst_horizon : float or None
-        Horizon of the restricted mean survival time; unset: the largest summary time, or
-        the longest follow-up if that is shorter (resolved in the written spec).
-    profiles : list of tables or None
-        ``[[summaries.profiles]]``: covariate profiles for survival curves; unset: the
-        covariate means, then each 0/1 term at 0 and at 1 with the others at their means.
-    """
-
-    ci_prob: float = Field(default=0.95, gt=0.0, lt=1.0)
-    interval: Literal["equal_tailed"] = "equal_tailed"
-    times: list[float] = Field(default_factory=lambda: [12.0, 36.0, 60.0])
-    rmst_horizon: float | None = Field(default=None, gt=0.0)
-    profiles: list[ProfileSection] | None = None
-
-
-PHTransform = Literal["km", "identity", "log"]
-
-
-class PHCheckSection(_Section):
-    """Settings of the proportional-hazards check run after every fit (``ph_check.csv``).
-
-    ``transform``: the time scale ``g(t)`` of the tested log-HR trend (``"km"``:
-    ``1 - KM(t-)``, as ``survival::cox.zph``; ``"identity"``: ``t``; ``"log"``: ``log t``);
-    ``alpha``: a row is flagged when its posterior predictive p-value is below it;
-    ``n_replicates``: posterior draws used, one simulated cohort each.
-
-    Attributes
-    ----------
-    transform : {"km", "identity", "log"}
-        Time scale ``g(t)`` of the tested log-HR trend.
-    alpha : float
-        A row is flagged when its posterior predictive p-value is below ``alpha``.
-    n_replicates : int
-        Posterior draws used, one simulated replicate cohort each.
-    """
-
-    transform: PHTransform = "km"
-    alpha: float = Field(default=0.05, gt=0.0, lt=1.0)
-    n_replicates: PositiveInt = 400
-
-
 class ModelSpec(_Section):
     """A complete model specification (DESIGN §3).
 
@@ -301,6 +289,13 @@ class ModelSpec(_Section):
         Name of the model (used in outputs and reports).
     description : str
         Free text describing the model.
+    formula : str or None
+        Optional survival formula, e.g. ``"Surv(time, status == 2) ~ celltype + karno"``:
+        the left side (``Surv(time, event)``, ``Surv(time, column == value)`` or
+        ``Surv(entry, time, event)``) gives ``data.time``, ``data.event`` and ``data.entry``;
+        the right side, coded by formulaic, replaces ``covariates.terms`` (numeric columns
+        as-is, text columns as ``column[level]`` dummies against the first sorted level
+        unless the formula gives one, e.g. ``C(celltype, contr.treatment("squamous"))``).
     data : table
         ``[data]``: the outcome columns.
     covariates : table
@@ -326,6 +321,7 @@ class ModelSpec(_Section):
 
     name: str
     description: str = ""
+    formula: str | None = None
     data: DataSection
     covariates: CovariateSection = Field(default_factory=CovariateSection)
     intervals: IntervalSection = Field(default_factory=IntervalSection)
@@ -336,6 +332,22 @@ class ModelSpec(_Section):
     frailty: FrailtySection | None = None
     imputation: ImputationSection | None = None
     ph_check: PHCheckSection = Field(default_factory=PHCheckSection)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _formula_sides(cls, raw: Any) -> Any:
+        """A formula fills data.time / data.event / data.entry (and must agree with them)."""
+        if not isinstance(raw, dict) or not isinstance(raw.get("formula"), str):
+            return raw
+        filled, problems = formula_sides(raw)
+        if problems:
+            raise ValueError(CROSS_MARK + json.dumps([dataclasses.asdict(p) for p in problems]))
+        return filled
+
+    @property
+    def formula_rhs(self) -> str | None:
+        """The right-hand side of the formula (None without a formula)."""
+        return None if self.formula is None else parse_formula(self.formula).rhs
 
     @model_validator(mode="after")
     def _cross_section_rules(self) -> ModelSpec:
@@ -348,15 +360,22 @@ class ModelSpec(_Section):
 
 
 def _cross_problems(spec: ModelSpec) -> list[str]:
-    """Return the rules that involve more than one section (term names across sections)."""
+    """Return the rules that involve more than one section (term names across sections).
+
+    With a formula the design's term names are known only once the data are seen: the rules
+    on names in priors.terms, priors.groups, covariates.categorical and
+    covariates.time_varying are then checked when the design is built.
+    """
     terms = spec.covariates.terms
     out = []
     dupes = sorted({t for t in terms if terms.count(t) > 1})
     if dupes:
         out.append(f"covariates.terms lists {dupes} more than once")
-    for col in (spec.data.time, spec.data.event):
+    for col in (spec.data.time, spec.data.event_column):
         if col in terms:
             out.append(f"outcome column '{col}' cannot also be a covariate")
+    if spec.formula is not None:
+        return out
     for name in spec.covariates.categorical:
         if name not in terms:
             out.append(f"covariates.categorical.{name} is not in covariates.terms")

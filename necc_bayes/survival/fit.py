@@ -1,23 +1,36 @@
-"""Fit one piecewise-exponential model: ``fit(spec, data) -> PEMResult``.
+"""Fit one piecewise-exponential model: ``fit(model, data, spec=...) -> PEMResult``.
 
 The steps are those of DESIGN §2: validate the specification and the data together, resolve
 every default against the data (cut points, the scale-aware baseline prior, per-term priors,
-survival profiles), build and sample the PyMC model, then check convergence and
-proportional hazards. The result type is :class:`~necc_bayes.survival.result.PEMResult`.
+survival profiles: :mod:`necc_bayes.survival.resolve`), check the design's fragility, build
+and sample the PyMC model, then check convergence and proportional hazards. The result type
+is :class:`~necc_bayes.survival.result.PEMResult`.
+
+:func:`prepare` does everything but the sampling and returns a :class:`PreparedModel` that
+prints what will be fitted (data, terms, every resolved prior, fragility) before any draw,
+as bambi's ``print(model)`` does::
+
+    model = nb.prepare("Surv(time, status) ~ celltype + karno10 + trt", data=df)
+    print(model)          # n, events, intervals, terms, resolved priors, fragility checks
+    result = model.fit()  # the same as nb.fit(...) with the same arguments
 """
 
 from __future__ import annotations
 
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from necc_bayes.errors import Problem, SpecError
-from necc_bayes.evidence.resolve import resolve_map
-from necc_bayes.spec.baseline_priors import GammaBaseline, GammaProcessBaseline, resolve_baseline
+import pandas as pd
+
+from necc_bayes.data.fragility import Fragility
+from necc_bayes.errors import PriorScaleWarning, SparseDataWarning
+from necc_bayes.report.console import prepared_html, prepared_text
 from necc_bayes.spec.cohort import cohort_features_attr
-from necc_bayes.spec.io import load_spec, spec_hash, with_sampler_overrides
-from necc_bayes.spec.model import ModelSpec, ProfileSection
-from necc_bayes.spec.priors import MapPrior
+from necc_bayes.spec.io import compose_spec, spec_hash, with_sampler_overrides
+from necc_bayes.spec.model import ModelSpec
+from necc_bayes.survival.describe import model_description
 from necc_bayes.survival.inputs import (
     Checked,
     check_fittable,
@@ -25,139 +38,111 @@ from necc_bayes.survival.inputs import (
     model_inputs,
     model_priors,
 )
-from necc_bayes.survival.model import PEMPriors, build_model
-from necc_bayes.survival.result import PEMResult
-from necc_bayes.survival.sampling import (
-    default_target_accept,
-    sample_posterior,
-    stores_log_likelihood,
+from necc_bayes.survival.model import build_model
+from necc_bayes.survival.resolve import (
+    crude_rate,
+    default_profiles,
+    fragility_of,
+    prior_scale_messages,
+    resolve_spec,
 )
-from necc_bayes.survival.time_varying import resolve_time_varying_sd
+from necc_bayes.survival.result import PEMResult
+from necc_bayes.survival.sampling import sample_posterior, stores_log_likelihood
 
 __all__ = [
     "PEMResult",
+    "PreparedModel",
     "crude_rate",
     "default_profiles",
     "fit",
     "model_inputs",
     "model_priors",
+    "prepare",
     "resolve_spec",
     "sample_resolved",
 ]
 
+Model = ModelSpec | str | Path
+Data = str | Path | pd.DataFrame
 
-def crude_rate(checked: Checked) -> float:
-    """Events divided by total time at risk (per unit of the data's time scale).
 
-    Time at risk is ``sum(time - entry)``: with delayed entry the time before entry is not
-    follow-up.
+@dataclass(frozen=True)
+class PreparedModel:
+    """A validated and resolved model, not yet sampled.
+
+    ``print(model)`` (or ``repr``, or the notebook's HTML) shows the data, the intervals, the
+    terms, every resolved prior and the fragility checks; :meth:`fit` samples it.
+
+    Attributes
+    ----------
+    spec : ModelSpec
+        The resolved specification (what ``spec.toml`` will hold).
+    checked : Checked
+        The validated data and cut points.
+    fragility : Fragility
+        Sparse cells, separation and events per parameter (:mod:`necc_bayes.data.fragility`).
+    prior_messages : list of str
+        Continuous terms whose default prior is nearly flat or very tight per SD.
     """
-    return checked.cohort.n_events / checked.cohort.time_at_risk
+
+    spec: ModelSpec
+    checked: Checked
+    fragility: Fragility
+    prior_messages: list[str]
+
+    def __str__(self) -> str:
+        return prepared_text(model_description(self.spec, self.checked, self.fragility,
+                                               self.prior_messages))
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        return prepared_html(model_description(self.spec, self.checked, self.fragility,
+                                               self.prior_messages))
+
+    def fit(self, *, progressbar: bool = True, warn: bool = True) -> PEMResult:
+        """Sample the model (see :func:`fit`)."""
+        return sample_resolved(self.spec, self.checked, progressbar=progressbar, warn=warn)
 
 
-def default_profiles(checked: Checked) -> list[ProfileSection]:
-    """The covariate means, then each 0/1 term at 0 and at 1 with the others at their means."""
-    design = checked.cohort.design
-    out = [ProfileSection(name="covariate means", values={})]
-    for term, binary in zip(design.terms, design.binary, strict=True):
-        if binary:
-            out += [
-                ProfileSection(name=f"{term}=0", values={term: 0.0}),
-                ProfileSection(name=f"{term}=1", values={term: 1.0}),
-            ]
-    return out
+def prepare(
+    model: Model,
+    data: Data,
+    *,
+    spec: dict[str, Any] | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> PreparedModel:
+    """Validate, resolve and check a model without sampling it (arguments as :func:`fit`).
 
+    Returns
+    -------
+    PreparedModel
+        Print it to see what :meth:`PreparedModel.fit` will sample.
 
-def resolve_spec(checked: Checked) -> ModelSpec:
-    """Return the specification with every default made explicit for these data.
-
-    Fills in: the cut points the rule gives (``intervals.resolved_cuts``), the observed levels
-    of categorical terms, numeric baseline-prior parameters (from the crude event rate), an
-    explicit prior for every term not in a group (a ``map`` prior becomes the
-    ``normal_mixture`` it stands for), the survival profiles and the RMST horizon.
+    Raises
+    ------
+    SpecError, DataError
+        Naming every problem (file or DataFrame, column or key, rows, rule) before any
+        model is built.
     """
-    spec, design = checked.spec, checked.cohort.design
-    grouped = {t for g in spec.priors.groups.values() for t in g.terms}
-    per_term = {t: spec.priors.terms.get(t, spec.priors.log_hr) for t in design.terms}
-    per_term = {t: resolve_map(p) if isinstance(p, MapPrior) else p
-                for t, p in per_term.items() if t not in grouped}
-    categorical = {}
-    for name, cat in spec.covariates.categorical.items():
-        observed = [t.split("[", 1)[1][:-1] for t in design.terms if t.startswith(f"{name}[")]
-        categorical[name] = cat.model_copy(update={"levels": [cat.reference, *observed]})
-    t_max = float(checked.cohort.time.max())
-    baseline = resolve_baseline(spec.priors.baseline, crude_rate(checked), t_max)
-    if checked.cohort.design.incomplete and spec.data.missing == "model":
-        baseline = _sampled_baseline(checked, baseline)
-    tv_sd = resolve_time_varying_sd(spec.priors.time_varying_sd, t_max)
-    summaries = spec.summaries.model_copy(
-        update={
-            "profiles": spec.summaries.profiles or default_profiles(checked),
-            "rmst_horizon": spec.summaries.rmst_horizon or min(max(spec.summaries.times), t_max),
-        }
+    composed = compose_spec(model, spec)
+    if overrides:
+        composed = with_sampler_overrides(composed, overrides)
+    checked = check_inputs(composed, data)
+    check_fittable(checked, source=str(model) if not isinstance(model, ModelSpec) else model.name)
+    return PreparedModel(
+        spec=resolve_spec(checked),
+        checked=checked,
+        fragility=fragility_of(checked),
+        prior_messages=prior_scale_messages(checked, composed),
     )
-    return spec.model_copy(
-        update={
-            "covariates": spec.covariates.model_copy(update={"categorical": categorical}),
-            "intervals": spec.intervals.model_copy(
-                update={"resolved_cuts": [float(c) for c in checked.cuts]}
-            ),
-            "priors": spec.priors.model_copy(
-                update={
-                    "terms": per_term,
-                    "baseline": baseline,
-                    "time_varying_sd": tv_sd,
-                }
-            ),
-            "summaries": summaries,
-            "sampler": spec.sampler.model_copy(
-                update={
-                    "target_accept": spec.sampler.target_accept
-                    or default_target_accept(PEMPriors({}, [], baseline))
-                }
-            ),
-        }
-    )
-
-
-def _sampled_baseline(checked: Checked, baseline):
-    """``missing = "model"``: the baseline rates are sampled; other features are refused.
-
-    The exact gamma marginal couples every subject through ``S_j``, while the sum over each
-    subject's completions of its missing values needs the rates: a marginalised gamma
-    baseline becomes ``marginalize = false`` (the resolved spec shows it).
-    """
-    spec = checked.spec
-    used = [
-        key
-        for key, on in [
-            ("covariates.strata", spec.covariates.strata is not None),
-            ("[frailty]", spec.frailty is not None),
-            ("covariates.time_varying", bool(spec.covariates.time_varying)),
-        ]
-        if on
-    ]
-    if used:
-        raise SpecError(
-            str(checked.cohort.source),
-            [
-                Problem(
-                    "missing_model_combination",
-                    f'data.missing = "model" is not combined with {", ".join(used)} yet; use '
-                    'data.missing = "drop" (complete cases, reported) for such a model',
-                    column="data.missing",
-                )
-            ],
-        )
-    if isinstance(baseline, GammaBaseline | GammaProcessBaseline) and baseline.marginalize:
-        return baseline.model_copy(update={"marginalize": False})
-    return baseline
 
 
 def fit(
-    spec: ModelSpec | str | Path,
-    data: str | Path,
+    model: Model,
+    data: Data,
     *,
+    spec: dict[str, Any] | None = None,
     overrides: dict[str, Any] | None = None,
     progressbar: bool = True,
     warn: bool = True,
@@ -166,10 +151,19 @@ def fit(
 
     Parameters
     ----------
-    spec : ModelSpec or path
-        Model specification (TOML path or parsed).
-    data : path
-        Cohort CSV.
+    model : ModelSpec, path or formula
+        A TOML specification file, a parsed :class:`~necc_bayes.spec.model.ModelSpec`, or a
+        formula such as ``"Surv(time, status == 2) ~ celltype + karno10 + trt"`` (the left
+        side gives ``data.time`` / ``data.event`` / ``data.entry``, the right side is coded by
+        formulaic: numeric columns as-is, text columns as ``column[level]`` dummies against
+        the first level in sorted order unless the formula gives one, e.g.
+        ``C(celltype, contr.treatment("squamous"))``).
+    data : DataFrame or path
+        The cohort: a DataFrame (never modified) or a CSV file; the same values give the same
+        draws either way.
+    spec : dict, optional
+        Any TOML sections as a dict, merged into the model's (e.g. ``{"data": {"time_unit":
+        "days"}, "intervals": {"rule": "quantile", "n": 8}, "sampler": {"seed": 1}}``).
     overrides : dict, optional
         Sampler settings that replace the spec's (``draws``, ``tune``, ``chains``, ``seed``,
         ``sampler``); they are recorded in the resolved spec.
@@ -181,21 +175,29 @@ def fit(
     Returns
     -------
     PEMResult
-        The fitted model; ``result.diagnostics()`` says whether it can be trusted.
+        The fitted model; print it for a summary, ``result.diagnostics()`` says whether it can
+        be trusted.
+
+    Examples
+    --------
+    >>> import necc_bayes as nb  # doctest: +SKIP
+    >>> res = nb.fit("Surv(time, status) ~ celltype + karno10 + trt", data=veteran,
+    ...              spec={"data": {"time_unit": "days"}})  # doctest: +SKIP
+    >>> res.hazard_ratios()  # doctest: +SKIP
     """
-    if overrides:
-        spec = spec if isinstance(spec, ModelSpec) else load_spec(spec)
-        spec = with_sampler_overrides(spec, overrides)
-    checked = check_inputs(spec, data)
-    check_fittable(checked, source=str(spec) if not isinstance(spec, ModelSpec) else spec.name)
-    resolved = resolve_spec(checked)
-    return sample_resolved(resolved, checked, progressbar=progressbar, warn=warn)
+    prepared = prepare(model, data, spec=spec, overrides=overrides)
+    return prepared.fit(progressbar=progressbar, warn=warn)
 
 
 def sample_resolved(
     resolved: ModelSpec, checked: Checked, *, progressbar: bool = True, warn: bool = True
 ) -> PEMResult:
     """Build and sample the model of an already-resolved specification."""
+    if warn:  # before sampling, so that they are seen even if the run is interrupted
+        for msg in fragility_of(checked).messages():
+            warnings.warn(msg, SparseDataWarning, stacklevel=2)
+        for msg in prior_scale_messages(checked, checked.spec):
+            warnings.warn(msg, PriorScaleWarning, stacklevel=2)
     inputs = model_inputs(checked)
     priors = model_priors(resolved)
     model = build_model(inputs, priors, warn=warn)

@@ -11,8 +11,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
-from necc_bayes.data.load import Cohort, load_cohort
+from necc_bayes.data.load import DATAFRAME_SOURCE, Cohort, load_cohort
 from necc_bayes.errors import Problem, SpecError
 from necc_bayes.spec.io import load_spec
 from necc_bayes.spec.model import ModelSpec
@@ -39,8 +40,8 @@ class Checked:
         return expand(self.cohort.time, self.cohort.event, self.cuts, entry=self.cohort.entry)
 
 
-def check_inputs(spec: ModelSpec | str | Path, data: str | Path) -> Checked:
-    """Validate a specification (object or TOML path) and a data file against each other.
+def check_inputs(spec: ModelSpec | str | Path, data: str | Path | pd.DataFrame) -> Checked:
+    """Validate a specification (object or TOML path) and a data file or DataFrame together.
 
     Raises
     ------
@@ -57,7 +58,8 @@ def check_inputs(spec: ModelSpec | str | Path, data: str | Path) -> Checked:
         cuts = resolve_cuts(iv.rule, cohort.time, cohort.event, cuts=iv.cuts, n=iv.n)
     except SpecError as err:
         problems = [replace(p, column=p.column or "intervals.cuts") for p in err.problems]
-        raise SpecError(f"{source} (against data {data})", problems) from None
+        label = DATAFRAME_SOURCE if isinstance(data, pd.DataFrame) else data
+        raise SpecError(f"{source} (against data {label})", problems) from None
     return Checked(spec=spec, cohort=cohort, cuts=cuts)
 
 
@@ -114,6 +116,6 @@ def check_fittable(checked: Checked, source: str = "spec") -> None:
     SpecError
         Rule ``terms_required`` naming ``covariates.terms``.
     """
-    if not checked.spec.covariates.terms:
+    if not checked.cohort.design.terms:
         msg = "no covariate terms: a fit needs one at least (baseline-only models: not supported)"
         raise SpecError(source, [Problem("terms_required", msg, column="covariates.terms")])

@@ -205,7 +205,7 @@ def fit_page(result: PEMResult, *, data_label: str | None = None) -> FitPage:
             prior,
             profiles[0],
             float(cohort.time.max()),
-            list(result.spec.summaries.times),
+            result.spec.summaries.time_points,
         ),
         prior_table=prior_table,
         loo=loo_summary,

@@ -11,7 +11,7 @@ population-averaged over the frailty prior, like the posterior curves they are c
 The baseline prior is the *resolved* one: its ``"auto"`` parameters were set from the data's
 crude event rate (``priors.resolve_baseline``), which is the prior the fit used.
 
-Reported per covariate profile and time (the spec's ``summaries.times``, default 12/36/60):
+Reported per covariate profile and time (the spec's ``summaries.times``, resolved from the data):
 prior quantiles of ``S(t)`` and the prior mass at the extremes (``S < 0.01`` and
 ``S > 0.99``) — a prior that piles its mass there says "everyone dies at once" or "no one
 ever dies", which is rarely what was meant.
@@ -192,7 +192,7 @@ def prior_predictive_for_fit(
         lam, bounds = condition_on(prior.lam, prior.bounds, result.curve_origin)
         draws_of[name] = replace(prior, lam=lam, bounds=bounds)
         table = prior_survival_table(
-            draws_of[name], result.profiles(), list(s.times), ci_prob=s.ci_prob
+            draws_of[name], result.profiles(), s.time_points, ci_prob=s.ci_prob
         )
         table.insert(1, "partition", name)
         tables.append(table)

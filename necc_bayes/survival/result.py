@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from necc_bayes.data.fragility import Fragility
 from necc_bayes.errors import ProportionalHazardsWarning
 from necc_bayes.inference.diagnostics import (
     DiagnosticsReport,
@@ -25,6 +26,8 @@ from necc_bayes.inference.diagnostics import (
     warn_failures,
 )
 from necc_bayes.inference.loo import LooSummary, loo, loo_from_blocks, relative_efficiency
+from necc_bayes.report.console import result_html, result_text
+from necc_bayes.report.survival_figures import Band
 from necc_bayes.spec.model import ModelSpec
 from necc_bayes.survival.curve_sets import (
     CurveSet,
@@ -34,6 +37,7 @@ from necc_bayes.survival.curve_sets import (
     survival_tables,
 )
 from necc_bayes.survival.curves import Profile, condition_log_hr
+from necc_bayes.survival.describe import result_description
 from necc_bayes.survival.frailty import frailty_table
 from necc_bayes.survival.hazard_ratios import hazard_ratio_table
 from necc_bayes.survival.imputation import Imputation
@@ -46,6 +50,9 @@ from necc_bayes.survival.inputs import Checked, model_inputs, model_priors
 from necc_bayes.survival.model import PEMInputs, PEMPriors
 from necc_bayes.survival.ph_check import PHCheck, ph_check
 from necc_bayes.survival.ppc import PPCResult, posterior_predictive_check
+from necc_bayes.survival.predict import predict_survival, survival_figure
+from necc_bayes.survival.prior_scale import with_prior_scale
+from necc_bayes.survival.resolve import default_contrasts, fragility_of, prior_scale_messages
 from necc_bayes.survival.sampling import log_likelihood_blocks, sample_posterior
 from necc_bayes.survival.save import write_fit_outputs
 from necc_bayes.survival.time_varying import (
@@ -75,12 +82,69 @@ class PEMResult:
     # summaries at the spec's defaults, computed once (files, report and CLI all read them)
     _cache: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False, compare=False)
 
+    def __repr__(self) -> str:
+        return result_text(result_description(self))
+
+    def _repr_html_(self) -> str:
+        return result_html(result_description(self))
+
     def hazard_ratios(self, *, ci_prob: float | None = None):
-        """Posterior hazard ratios (DESIGN §5 ``hazard_ratios.csv``)."""
+        """Posterior hazard ratios (DESIGN §5 ``hazard_ratios.csv``).
+
+        After the section 5 columns and ``effect``: ``prior_sd`` (the term's prior SD on the
+        log-HR), ``sd_ratio`` (posterior SD / prior SD) and ``prior_dominated``
+        (``sd_ratio >= 1/sqrt(2)``: the prior carries at least as much information as the
+        data; :mod:`necc_bayes.survival.prior_scale`).
+        """
         ci = ci_prob or self.spec.summaries.ci_prob
         return self._cached(
-            ("hazard_ratios", ci), lambda: hazard_ratio_table(self.idata, ci_prob=ci)
+            ("hazard_ratios", ci),
+            lambda: with_prior_scale(hazard_ratio_table(self.idata, ci_prob=ci), self.spec),
         )
+
+    def fragility(self) -> Fragility:
+        """Sparse cells, separation and events per parameter of the design (before sampling)."""
+        return self._cached(("fragility",), lambda: fragility_of(self.checked))
+
+    def prior_messages(self) -> list[str]:
+        """Continuous terms whose default per-unit prior is nearly flat or very tight per SD."""
+        return prior_scale_messages(self.checked, self.checked.spec)
+
+    def predict_survival(
+        self,
+        new_data: pd.DataFrame,
+        times: list[float] | np.ndarray | None = None,
+        *,
+        ci_prob: float | None = None,
+    ) -> pd.DataFrame:
+        """Posterior survival of new patients at ``times`` (default: the summary times).
+
+        One row per (new row, time): ``row, time, surv_median, surv_low, surv_high`` (DESIGN
+        section 8), then ``surv_mean, sim_low, sim_high, beyond_follow_up``; categorical
+        values as level names. See :func:`necc_bayes.survival.predict.predict_survival`.
+        """
+        grid = self.spec.summaries.time_points if times is None else times
+        return predict_survival(self, new_data, grid, ci_prob=ci_prob)
+
+    def plot_survival(
+        self,
+        by: str | None = None,
+        *,
+        new_data: pd.DataFrame | None = None,
+        standardise: bool = False,
+        band: Band = "both",
+        times: np.ndarray | list[float] | None = None,
+        ci_prob: float | None = None,
+        km: bool = True,
+    ):
+        """Posterior survival curves with pointwise and simultaneous bands (a Figure).
+
+        One curve per level of the categorical column ``by`` (a real patient, or with
+        ``standardise=True`` the cohort-averaged curve), per row of ``new_data``, or the
+        cohort average. See :func:`necc_bayes.survival.predict.survival_figure`.
+        """
+        return survival_figure(self, by, new_data=new_data, standardise=standardise, band=band,
+                               times=times, ci_prob=ci_prob, km=km)
 
     def hazard_ratios_by_interval(self, *, ci_prob: float | None = None):
         """Per-interval HRs of the time-varying terms (``hazard_ratios_by_interval.csv``).
@@ -182,14 +246,12 @@ class PEMResult:
     def survival_summary(self, *, contrasts: list[tuple[str, str]] | None = None):
         """Median survival, S(t) at the spec's times and RMST per profile, with intervals.
 
-        By default every ``term=1`` profile is contrasted with its ``term=0`` profile (within
-        each curve set).
+        By default every categorical level is contrasted with its reference level and every
+        ``term=1`` profile with its ``term=0`` profile (within each curve set).
         """
         if contrasts is None:
             names = [p.name for p in self.profiles()]
-            default = [
-                (n, n[:-1] + "0") for n in names if n.endswith("=1") and n[:-1] + "0" in names
-            ]
+            default = default_contrasts(self.checked, names)
             return self._cached(
                 ("survival_summary",), lambda: self.survival_summary(contrasts=default)
             )
@@ -199,8 +261,8 @@ class PEMResult:
             self._curve_log_hr(),
             self.profiles(),
             origin=self.curve_origin,
-            times=list(s.times),
-            horizon=float(s.rmst_horizon or max(s.times)),
+            times=s.time_points,
+            horizon=float(s.rmst_horizon or max(s.time_points)),
             follow_up_max=float(self.checked.cohort.time.max()),
             ci_prob=s.ci_prob,
             contrasts=contrasts,

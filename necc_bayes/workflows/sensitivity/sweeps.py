@@ -304,7 +304,7 @@ def sensitivity_analysis(
         cut_settings = cut_point_settings(base)
         settings += cut_settings
         t_max = float(base.inputs.pp.stop.max())
-        times = [t for t in result.spec.summaries.times if t < t_max] or [t_max / 2]
+        times = [t for t in result.spec.summaries.time_points if t < t_max] or [t_max / 2]
         partition_prior = partition_priors(
             {s.name: s.inputs for s in cut_settings}, base.priors, times, seed=base.seed
         )

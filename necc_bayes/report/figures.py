@@ -128,6 +128,10 @@ class PriorBands:
     times: list[float]
 
 
+LEVEL_COLOURS = ["#55a868", "#8172b2", "#ccb974", "#64b5cd", "#937860", "#da8bc3"]
+"""Curve colours of the third and later profiles in a survival panel."""
+
+
 def _figure(**kwargs) -> Figure:
     from matplotlib.figure import Figure
 
@@ -231,7 +235,9 @@ def _km_step(ax, overlay: KMOverlay, color: str) -> None:
         ax.fill_between(km.time, km.low, km.high, step="post", color=KM, alpha=0.1, lw=0)
 
 
-def survival_plot(surv: pd.DataFrame, panels: list[SurvivalPanel]) -> Figure:
+def survival_plot(
+    surv: pd.DataFrame, panels: list[SurvivalPanel], *, time_label: str = "time"
+) -> Figure:
     """Posterior survival curves with bands, and Kaplan–Meier curves of the data.
 
     Each panel draws the named profiles' posterior median and pointwise band from ``surv``
@@ -248,29 +254,33 @@ def survival_plot(surv: pd.DataFrame, panels: list[SurvivalPanel]) -> Figure:
     surv : DataFrame
         ``survival.csv`` table (``profile, time, surv_median, surv_low, surv_high``).
     panels : list of SurvivalPanel
-        What each panel shows.
+        What each panel shows (a categorical column's panel: one profile per level, in the
+        colours after blue and red).
+    time_label : str
+        X-axis label (with the time unit, e.g. ``"time (days)"``).
     """
     ncol = min(3, len(panels))
     nrow = int(np.ceil(len(panels) / ncol))
     fig = _figure(figsize=(4.2 * ncol, 3.2 * nrow))
     axes = np.atleast_1d(fig.subplots(nrow, ncol, sharey=True, squeeze=False)).ravel()
-    colours = [BAND, BAD]
+    colours = [BAND, BAD, *LEVEL_COLOURS]
     for ax, panel in zip(axes, panels, strict=False):
         for c, overlay in enumerate(panel.overlays):
             prof = overlay.profile
             d = surv[surv["profile"] == prof]
+            colour = colours[c % len(colours)]
             ax.fill_between(
-                d["time"], d["surv_low"], d["surv_high"], color=colours[c], alpha=0.2, lw=0
+                d["time"], d["surv_low"], d["surv_high"], color=colour, alpha=0.2, lw=0
             )
-            ax.plot(d["time"], d["surv_median"], color=colours[c], lw=1.5, label=f"model {prof}")
-            _km_step(ax, overlay, colours[c])
+            ax.plot(d["time"], d["surv_median"], color=colour, lw=1.5, label=f"model {prof}")
+            _km_step(ax, overlay, colour)
         ax.set_title(panel.title, fontsize=10)
         ax.set_ylim(0, 1.02)
         ax.legend(fontsize=7, loc="lower left")
     for ax in axes[len(panels) :]:
         ax.set_visible(False)
     for ax in axes[-ncol:]:
-        ax.set_xlabel("time")
+        ax.set_xlabel(time_label)
     fig.supylabel("survival")
     fig.tight_layout()
     return fig

@@ -28,6 +28,7 @@ from necc_bayes.report.figures import PPCView, PriorBands, SurvivalPanel
 from necc_bayes.report.fit_sections import (
     cohort_section,
     data_section,
+    fragility_section,
     hazard_ratio_section,
     imputation_section,
     informative_prior_section,
@@ -98,6 +99,8 @@ class FitPage:
     imputation, imputed : DataFrame or None
         With ``data.missing = "model"``: one row per incomplete covariate (counts, means,
         modelled vs complete-case log-HR) and the posterior of every missing value.
+    fragility, fragility_messages : DataFrame or None, list of str
+        The fragility checks of the design (one row per term) and their sentences.
     data_label : str or None
         Provenance of the data (e.g. ``"SYNTHETIC cohort (not study data)"``), added to the
         title and caption of every figure; None for none.
@@ -137,6 +140,8 @@ class FitPage:
     imputation: pd.DataFrame | None = None
     imputed: pd.DataFrame | None = None
     data_label: str | None = None
+    fragility: pd.DataFrame | None = None
+    fragility_messages: list[str] = field(default_factory=list)
 
 
 def fit_sections(page: FitPage) -> list[Section]:
@@ -162,6 +167,7 @@ def fit_sections(page: FitPage) -> list[Section]:
             page.survival_panels,
             population_averaged="frailty" in page.survival.columns,
             label=label,
+            time_label=f"time ({page.spec.data.time_unit})" if page.spec.data.time_unit else "time",
         )
     )
     structure = cohort_section(page.cohort_features, page.curve_notes, page.frailty)
@@ -191,6 +197,8 @@ def fit_sections(page: FitPage) -> list[Section]:
     sections.append(prior_predictive_section(page.prior, page.prior_table, label=label))
     if page.loo is not None:
         sections.append(loo_section(page.loo))
+    if page.fragility is not None:
+        sections.append(fragility_section(page.fragility, page.fragility_messages))
     sections.append(data_section(page.data_overview, page.data_terms, page.data_intervals))
     sections.append(spec_section(page.spec))
     return sections

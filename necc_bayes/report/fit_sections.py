@@ -26,7 +26,12 @@ from necc_bayes.spec.model import ModelSpec
 
 def spec_section(spec: ModelSpec, anchor: str = "spec") -> Section:
     """The resolved specification as TOML, and its priors one per line."""
-    priors = [("log HR (default)", str(spec.priors.log_hr))]
+    scale = (
+        "per SD of each continuous term (resolved to per-unit priors below), per unit of 0/1 terms"
+        if spec.priors.scale == "per_sd"
+        else "per unit of each term as coded (0/1 terms: 1 vs 0; a level vs its reference)"
+    )
+    priors = [("log HR (default)", f"{spec.priors.log_hr} {scale}")]
     priors += [(f"log HR {t}", str(p)) for t, p in spec.priors.terms.items()]
     priors += [(f"group {g}", str(p)) for g, p in spec.priors.groups.items()]
     priors.append(("baseline", str(spec.priors.baseline)))
@@ -116,13 +121,14 @@ def survival_section(
     *,
     population_averaged: bool = False,
     label: str | None = None,
+    time_label: str = "time",
 ) -> Section:
     """Posterior survival curves with bands and Kaplan–Meier overlays, and the summary table.
 
     ``population_averaged``: the drawn curves are averaged over a shared frailty (every curve
     set is in the tables).
     """
-    fig = survival_plot(surv, panels)
+    fig = survival_plot(surv, panels, time_label=time_label)
     which = " (population-averaged over the frailty)" if population_averaged else ""
     body = labelled_figure(
         fig,
@@ -203,3 +209,28 @@ def imputation_section(
     )
     body += html_table(imputed.round(4))
     return Section("Missing covariates (modelled)", anchor, body)
+
+
+def fragility_section(
+    table: pd.DataFrame, messages: list[str], anchor: str = "fragility"
+) -> Section:
+    """Sparse cells, (quasi-)separation and events per parameter, checked before sampling."""
+    intro = paragraph(
+        "Checked on the design before sampling: a 0/1 term is flagged 'separation' when all or "
+        "none of the subjects on one side have the event (the likelihood keeps rising as the "
+        "log-HR goes to ±∞, so its posterior is set by the prior), 'sparse' with fewer than "
+        "10 subjects or 5 events on one side; every term is fitted alone in a Cox model "
+        "(standardised; 'cox_not_converged' when it does not converge); fewer than 10 events "
+        "per log-HR makes every estimate lean on its prior. The hazard-ratio table's "
+        "sd_ratio (posterior SD / prior SD) and prior_dominated (sd_ratio >= 0.71) say what "
+        "the prior did."
+    )
+    body = intro
+    if messages:
+        body += Markup("<ul>") + Markup("").join(
+            Markup("<li>") + escape(m) + Markup("</li>") for m in messages
+        ) + Markup("</ul>")
+    else:
+        body += paragraph("No term flagged.")
+    body += html_table(table, row_class=lambda r: "fail" if r["flags"] else "")
+    return Section("Fragility: sparse cells and separation", anchor, body)

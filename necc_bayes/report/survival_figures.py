@@ -82,6 +82,6 @@ def curve_band_plot(
     ax.set_ylabel("survival probability")
     ax.set_ylim(0.0, 1.02)
     ax.set_title(title or "Posterior survival (median)", fontsize=10)
-    ax.legend(fontsize=7, loc="lower left", title=which, title_fontsize=7)
+    ax.legend(fontsize=7, loc="upper right", title=which, title_fontsize=7)
     fig.tight_layout()
     return fig

@@ -281,6 +281,15 @@ def profile_quantities(
     return out
 
 
+def _beyond(quantity: str, median: float, follow_up_max: float) -> bool:
+    """Whether a summary quantity reads the curve past the largest follow-up time."""
+    if quantity.startswith("surv_at_"):
+        return float(quantity.removeprefix("surv_at_")) > follow_up_max
+    if quantity.startswith("rmst_"):
+        return float(quantity.removeprefix("rmst_")) > follow_up_max
+    return bool(median > follow_up_max)  # median survival (inf when never reached)
+
+
 def summary_table(
     lam: np.ndarray,
     log_hr: np.ndarray,
@@ -307,9 +316,12 @@ def summary_table(
     Returns
     -------
     DataFrame
-        Columns ``profile, quantity, mean, median, low, high, p_beyond_follow_up`` where the
-        last column is, for medians, the share of draws whose median lies beyond the largest
-        follow-up time (an extrapolation of the last interval's constant hazard).
+        Columns ``profile, quantity, mean, median, low, high, p_beyond_follow_up,
+        beyond_follow_up``: ``p_beyond_follow_up`` is, for medians, the share of draws whose
+        median lies beyond the largest follow-up time (an extrapolation of the last
+        interval's constant hazard); ``beyond_follow_up`` flags every quantity that reads the
+        curve past the largest follow-up time (``surv_at_t`` with ``t`` beyond it, an RMST
+        horizon beyond it, a posterior median survival beyond it).
     """
     per_profile = {
         p.name: profile_quantities(lam, log_hr, bounds, p, times, horizon, frailty_sd)
@@ -337,6 +349,9 @@ def summary_table(
                     "p_beyond_follow_up": float(np.mean(draws > follow_up_max))
                     if q == "median_survival" and not contrast
                     else np.nan,
+                    "beyond_follow_up": _beyond(
+                        q, -np.inf if contrast else float(med), follow_up_max
+                    ),
                 }
             )
 

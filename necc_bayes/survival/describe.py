@@ -113,6 +113,13 @@ def result_description(result: PEMResult) -> dict[str, Any]:
         f"{diag.n_divergent} divergent transitions"
     )
     out["failures"] = list(diag.failures)
+    flagged = result.ph_check().flagged
+    if flagged:
+        out["warnings"] = [
+            *out["warnings"],
+            f"proportional-hazards check flagged {', '.join(flagged)} (ph_check.csv; consider "
+            "covariates.time_varying)",
+        ]
     out["hazard_ratios"] = result.hazard_ratios()
     out["ci_prob"] = result.spec.summaries.ci_prob
     return out

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from necc_bayes._version import __version__
+from necc_bayes.data.columns import as_text
 from necc_bayes.data.load import Cohort
 from necc_bayes.data.profile import data_profile
 from necc_bayes.data.reference import km_step
@@ -28,6 +29,7 @@ from necc_bayes.survival.model import interval_labels, sparse_interval_messages
 from necc_bayes.survival.ph_check import PHCheck
 from necc_bayes.survival.ppc import PPCResult
 from necc_bayes.survival.prior_predictive import prior_bands, prior_predictive_for_fit
+from necc_bayes.survival.resolve import categorical_groups
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -39,13 +41,19 @@ N_WORST = 4
 
 
 def survival_panels(
-    profiles: list[str], cohort: Cohort, *, max_panels: int = 9
+    profiles: list[str],
+    cohort: Cohort,
+    *,
+    max_panels: int = 9,
+    groups: dict[str, list[str]] | None = None,
 ) -> list[SurvivalPanel]:
     """The panels of the survival figure with their Kaplan–Meier overlays.
 
     The first panel is the first profile with the whole cohort's KM curve and 95% band; each
     0/1 term with both a ``term=0`` and a ``term=1`` profile gets a panel with the KM curves
-    of the subjects with that term at 0 and at 1 (unadjusted). With strata, one panel per
+    of the subjects with that term at 0 and at 1 (unadjusted), and each categorical column of
+    ``groups`` (column -> levels) with a ``column=level`` profile per level gets one with the
+    KM curve of the subjects at each level (never pooled levels). With strata, one panel per
     stratum instead: its first profile (``"... [column=level]"``) and the stratum's KM curve.
     With delayed entry (or (start, stop] rows) every KM curve is left-truncated (no band).
     """
@@ -56,6 +64,17 @@ def survival_panels(
     label = "Kaplan–Meier" + (" (left-truncated)" if entry is not None else " (95% CI)")
     whole = KMOverlay(first, label, km_step(time, event, band=0.95, entry=entry), band=True)
     panels = [SurvivalPanel(first, [whole])]
+    for column, levels in (groups or {}).items():
+        names = [f"{column}={lev}" for lev in levels]
+        if column not in cohort.frame.columns or not all(n in profiles for n in names):
+            continue
+        text = as_text(cohort.frame[column]).to_numpy()
+        overlays = []
+        for name, value in zip(names, levels, strict=True):
+            at = text == value
+            km = km_step(time[at], event[at], entry=None if entry is None else entry[at])
+            overlays.append(KMOverlay(name, f"KM {name} (n={int(at.sum())})", km))
+        panels.append(SurvivalPanel(column, overlays))
     for k, term in enumerate(design.terms):
         if f"{term}=0" in profiles and f"{term}=1" in profiles:
             overlays = []
@@ -88,7 +107,11 @@ def _strata_panels(profiles: list[str], cohort: Cohort) -> list[SurvivalPanel]:
 def survival_figure(result: PEMResult) -> Figure:
     """The fit's posterior survival curves per profile with Kaplan–Meier overlays."""
     surv = plot_view(result.survival())
-    panels = survival_panels(list(dict.fromkeys(surv["profile"])), result.checked.cohort)
+    panels = survival_panels(
+        list(dict.fromkeys(surv["profile"])),
+        result.checked.cohort,
+        groups=categorical_groups(result.checked),
+    )
     return survival_plot(surv, panels)
 
 
@@ -152,7 +175,9 @@ def fit_page(result: PEMResult, *, data_label: str | None = None) -> FitPage:
     ph = result.ph_check()
     pp = result.checked.person_period
     cohort = result.checked.cohort
-    notes = list(diag.notes) + sparse_interval_messages(pp) + ppc_notes(ppc, ph)
+    fragility = result.fragility()
+    notes = [*fragility.messages(), *result.prior_messages(), *diag.notes]
+    notes += sparse_interval_messages(pp) + ppc_notes(ppc, ph)
     loo_summary = result.loo()  # stored log-likelihood, or blocks from the posterior (large n)
     if loo_summary.message:
         notes.append(loo_summary.message)
@@ -187,7 +212,9 @@ def fit_page(result: PEMResult, *, data_label: str | None = None) -> FitPage:
         ci_prob=result.spec.summaries.ci_prob,
         survival=survival,
         survival_summary=result.survival_summary(),
-        survival_panels=survival_panels(list(dict.fromkeys(view["profile"])), cohort),
+        survival_panels=survival_panels(
+            list(dict.fromkeys(view["profile"])), cohort, groups=categorical_groups(result.checked)
+        ),
         survival_view=view,
         cohort_features=cohort_conventions(result.spec),
         curve_notes=result.curve_notes(),
@@ -217,6 +244,8 @@ def fit_page(result: PEMResult, *, data_label: str | None = None) -> FitPage:
         imputation=result.imputation_summary(),
         imputed=result.imputed_values(),
         data_label=data_label,
+        fragility=fragility.table,
+        fragility_messages=fragility.messages(),
     )
 
 

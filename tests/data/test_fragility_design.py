@@ -63,3 +63,13 @@ def test_skewed_continuous_covariate_is_not_called_separated():
     d = cohort.design
     frag = design_fragility(cohort.time, cohort.event, d.X, d.terms, d.binary)
     assert frag.flagged.empty, frag.table
+
+
+def test_prepared_model_states_the_fragility_before_sampling():
+    from necc_bayes.survival.fit import prepare
+
+    text = str(prepare("Surv(futime, fustat) ~ marker", _ovarian_with_marker()))
+    assert "term 'marker' (4 of 26 rows have marker = 1 with 0 events" in text
+    assert "quasi-separation" in text
+    quiet = str(prepare("Surv(futime, fustat) ~ C(rx)", pd.read_csv(OVARIAN)))
+    assert "fragility checks: no term flagged" in quiet

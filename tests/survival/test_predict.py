@@ -132,3 +132,42 @@ def test_standardised_curve_is_the_mean_of_the_cohort_curves(veteran_fit):
     expected = np.mean(row_draws(veteran_fit, frame, grid), axis=0)
     np.testing.assert_allclose(standardised_draws(veteran_fit, "celltype", "large", grid),
                                expected, rtol=1e-12)
+
+
+def test_result_presents_itself_compactly(veteran_fit):
+    text = repr(veteran_fit)
+    assert text.startswith("necc-bayes fit 'formula': Surv(time, status) ~ celltype")
+    assert "137 subjects, 128 events" in text and "diagnostics passed" in text
+    assert "celltype[squamous]" in text and "Normal(mu=0, sigma=1)" in text
+    assert "e+" not in text and " 1 (1–1)" not in text
+    html = veteran_fit._repr_html_()
+    assert html.startswith("<div>") and "<table>" in html and "celltype[large]" in html
+    assert len(text.splitlines()) < 30
+
+
+def test_summary_flags_quantities_beyond_follow_up(veteran_fit):
+    table = veteran_fit.survival_summary()
+    rows = table[table["profile"] == "covariate means"].set_index("quantity")
+    assert not rows.loc["surv_at_365", "beyond_follow_up"]
+    far = veteran_fit.spec.model_copy(update={"summaries": veteran_fit.spec.summaries.model_copy(
+        update={"times": [365.0, 1500.0], "rmst_horizon": 1500.0})})
+    from necc_bayes.survival.result import PEMResult
+
+    moved = PEMResult(idata=veteran_fit.idata, spec=far, checked=veteran_fit.checked)
+    rows = moved.survival_summary().set_index(["profile", "quantity"]).loc["covariate means"]
+    assert rows.loc["surv_at_1500", "beyond_follow_up"] and rows.loc["rmst_1500",
+                                                                        "beyond_follow_up"]
+    assert not rows.loc["surv_at_365", "beyond_follow_up"]
+
+
+def test_report_page_has_fragility_and_real_patient_km_panels(veteran_fit):
+    from necc_bayes.survival.page import fit_page
+
+    page = fit_page(veteran_fit)
+    assert page.fragility is not None and list(page.fragility["term"]) == \
+        veteran_fit.checked.cohort.design.terms
+    panel = next(p for p in page.survival_panels if p.title == "celltype")
+    assert [o.profile for o in panel.overlays] == [
+        "celltype=adeno", "celltype=large", "celltype=smallcell", "celltype=squamous"]
+    counts = pd.read_csv(VETERAN)["celltype"].value_counts()
+    assert panel.overlays[0].label == f"KM celltype=adeno (n={counts['adeno']})"

@@ -135,8 +135,12 @@ def _run_fit(args: argparse.Namespace) -> int:
         )
     out = result.save(args.out, overwrite=args.overwrite)
     diag = result.diagnostics()
-    print(result.hazard_ratios().to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    from necc_bayes.report.console import hazard_ratio_text
     from necc_bayes.survival.informative_priors import informative_prior_table
+
+    # significant figures that tell median and limits apart, P as < 0.001 / > 0.999, whole ESS
+    # (hazard_ratios.csv keeps every number at full precision)
+    print(hazard_ratio_text(result.hazard_ratios(), result.spec.summaries.ci_prob))
 
     informed = informative_prior_table(result)
     if len(informed):

@@ -25,11 +25,21 @@ def _rows(mask: pd.Series) -> tuple[int, ...]:
     return tuple(int(i) + 1 for i, v in enumerate(mask.to_numpy()) if v)
 
 
-def incomplete_problems(data: pd.DataFrame, spec: ModelSpec) -> list[Problem]:
-    """Problems with the missing values of ``data`` under ``missing = "model"``."""
+def incomplete_problems(
+    data: pd.DataFrame,
+    spec: ModelSpec,
+    covariates: list[str] | None = None,
+    categorical: set[str] | None = None,
+) -> list[Problem]:
+    """Problems with the missing values of ``data`` under ``missing = "model"``.
+
+    ``covariates`` are the covariate columns (default ``covariates.terms``; a formula's
+    columns), ``categorical`` the columns coded as categorical (text columns included).
+    """
     na = data.isna()
-    terms = set(spec.covariates.terms)
+    terms = set(spec.covariates.terms if covariates is None else covariates)
     structured = set(spec.covariates.categorical) | set(spec.covariates.ordinal)
+    structured |= categorical or set()
     out = []
     for col in data.columns[na.any()]:
         rows = _rows(na[col])

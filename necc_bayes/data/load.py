@@ -348,8 +348,18 @@ def validate(frame: pd.DataFrame, spec: ModelSpec, source: str) -> Cohort:
     na = data.isna()
     dropped: tuple[int, ...] = ()
     if na.any().any():
-        if spec.data.missing == "model":
-            problems += incomplete_problems(data, spec)
+        if spec.data.missing == "model" and spec.formula is not None:
+            problems.append(
+                Problem(
+                    "missing_model_formula",
+                    'data.missing = "model" is not combined with a formula yet: list the '
+                    'columns in covariates.terms, or use data.missing = "drop" (reported)',
+                    column="data.missing",
+                )
+            )
+        elif spec.data.missing == "model":
+            categorical = set(coding_levels(data, spec, covariates))
+            problems += incomplete_problems(data, spec, covariates, categorical)
         elif spec.data.missing == "drop":
             dropped = _rows(na.any(axis=1))
             data = data.loc[~na.any(axis=1)].reset_index(drop=True)

@@ -283,10 +283,12 @@ def resolve_spec(checked: Checked) -> ModelSpec:
             p = _per_unit(p, scaled[t])
         per_term[t] = resolve_map(p) if isinstance(p, MapPrior) else p
     categorical = dict(spec.covariates.categorical)
+    groups = categorical_groups(checked)  # a formula's C(x, contr.treatment(...)) reference
     for name, levels in design.levels.items():
         declared = spec.covariates.categorical.get(name)
-        reference = declared.reference if declared is not None else levels[0]
-        categorical[name] = CategoricalSection(reference=reference, levels=list(levels))
+        reference = declared.reference if declared is not None else groups.get(name, levels)[0]
+        ordered = [reference, *[lev for lev in levels if lev != reference]]
+        categorical[name] = CategoricalSection(reference=reference, levels=ordered)
     t_max = float(cohort.time.max())
     baseline = resolve_baseline(spec.priors.baseline, crude_rate(checked), t_max)
     if design.incomplete and spec.data.missing == "model":

@@ -133,3 +133,40 @@ def test_text_typo_in_a_numeric_column_is_not_a_new_category():
         load_cohort(df, _toml_spec({"time": "time", "event": "status"}, ["karno"]))
     problem = err.value.problems[0]
     assert problem.rule == "numeric" and problem.rows == (5,)
+
+
+def test_resolved_spec_of_a_formula_refits_the_same_design():
+    from necc_bayes.spec.io import spec_to_dict
+    from necc_bayes.survival.inputs import check_inputs
+    from necc_bayes.survival.resolve import resolve_spec
+
+    df = pd.read_csv(VETERAN)
+    spec = compose_spec('Surv(time, status) ~ C(celltype, contr.treatment("squamous")) + trt')
+    checked = check_inputs(spec, df)
+    resolved = resolve_spec(checked)
+    assert resolved.covariates.categorical["celltype"].reference == "squamous"
+    assert resolved.covariates.terms == ["celltype", "trt"]
+    assert resolved.covariates.formula_terms == checked.cohort.design.terms
+    again = check_inputs(parse_spec(spec_to_dict(resolved)), df)
+    assert again.cohort.design.terms == checked.cohort.design.terms
+    np.testing.assert_array_equal(again.cohort.design.X, checked.cohort.design.X)
+
+
+def test_missing_model_with_a_formula_is_refused_by_rule():
+    df = pd.read_csv(PBC)  # chol, copper, trig, platelet have missing values
+    spec = compose_spec("Surv(time, status == 2) ~ age + chol", {"data": {"missing": "model"}})
+    with pytest.raises(DataError) as err:
+        load_cohort(df, spec)
+    assert err.value.problems[0].rule == "missing_model_formula"
+
+
+def test_missing_model_refuses_a_text_categorical_with_missing_values():
+    df = pd.read_csv(VETERAN).astype({"celltype": object})
+    df.loc[2, "celltype"] = None
+    spec = parse_spec({"name": "t", "data": {"time": "time", "event": "status",
+                                             "missing": "model"},
+                       "covariates": {"terms": ["celltype", "karno10"]}})
+    with pytest.raises(DataError) as err:
+        load_cohort(df, spec)
+    problem = err.value.problems[0]
+    assert (problem.rule, problem.column, problem.rows) == ("missing_model_type", "celltype", (3,))

@@ -102,7 +102,9 @@ class PreparedModel:
 
     def fit(self, *, progressbar: bool = True, warn: bool = True) -> PEMResult:
         """Sample the model (see :func:`fit`)."""
-        return sample_resolved(self.spec, self.checked, progressbar=progressbar, warn=warn)
+        return sample_resolved(
+            self.spec, self.checked, progressbar=progressbar, warn=warn, fragility=self.fragility
+        )
 
 
 def prepare(
@@ -190,11 +192,22 @@ def fit(
 
 
 def sample_resolved(
-    resolved: ModelSpec, checked: Checked, *, progressbar: bool = True, warn: bool = True
+    resolved: ModelSpec,
+    checked: Checked,
+    *,
+    progressbar: bool = True,
+    warn: bool = True,
+    fragility: Fragility | None = None,
 ) -> PEMResult:
-    """Build and sample the model of an already-resolved specification."""
+    """Build and sample the model of an already-resolved specification.
+
+    ``fragility`` (the design's checks, when already computed) is warned about before
+    sampling and kept in the result (:meth:`PEMResult.fragility`).
+    """
+    if fragility is None:
+        fragility = fragility_of(checked)
     if warn:  # before sampling, so that they are seen even if the run is interrupted
-        for msg in fragility_of(checked).messages():
+        for msg in fragility.messages():
             warnings.warn(msg, SparseDataWarning, stacklevel=2)
         for msg in prior_scale_messages(checked, checked.spec):
             warnings.warn(msg, PriorScaleWarning, stacklevel=2)
@@ -211,6 +224,7 @@ def sample_resolved(
     idata.attrs["data_source"] = checked.cohort.source
     idata.attrs["cohort_features"] = cohort_features_attr(resolved)
     result = PEMResult(idata=idata, spec=resolved, checked=checked)
+    result._keep("fragility", fragility)
     if warn:
         result.diagnostics(warn=True)
         result.ph_check(warn=True)

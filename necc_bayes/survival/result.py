@@ -102,6 +102,10 @@ class PEMResult:
             lambda: with_prior_scale(hazard_ratio_table(self.idata, ci_prob=ci), self.spec),
         )
 
+    def _keep(self, name: str, value: Any) -> None:
+        """Store a summary computed before sampling (``"fragility"``) so it is not redone."""
+        self._cache[(name,)] = value
+
     def fragility(self) -> Fragility:
         """Sparse cells, separation and events per parameter of the design (before sampling)."""
         return self._cached(("fragility",), lambda: fragility_of(self.checked))

@@ -170,3 +170,18 @@ def test_missing_model_refuses_a_text_categorical_with_missing_values():
         load_cohort(df, spec)
     problem = err.value.problems[0]
     assert (problem.rule, problem.column, problem.rows) == ("missing_model_type", "celltype", (3,))
+
+
+def test_counting_process_formula_equals_the_toml_pieces():
+    heart = DATASETS / "heart.csv"
+    toml = parse_spec({"name": "t", "data": {"time": "stop", "event": "event", "id": "id",
+                                             "entry": "start"},
+                       "covariates": {"terms": ["age", "year", "surgery", "transplant"]}})
+    formula = compose_spec("Surv(start, stop, event) ~ age + year + surgery + transplant",
+                           {"data": {"id": "id"}})
+    assert (formula.data.entry, formula.data.time, formula.data.event) == (
+        "start", "stop", "event")
+    a, b = load_cohort(heart, toml), load_cohort(pd.read_csv(heart), formula)
+    np.testing.assert_array_equal(a.design.X, b.design.X)
+    np.testing.assert_array_equal(a.entry, b.entry)
+    assert a.n_subjects == b.n_subjects == 103

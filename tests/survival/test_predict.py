@@ -171,3 +171,13 @@ def test_report_page_has_fragility_and_real_patient_km_panels(veteran_fit):
         "celltype=adeno", "celltype=large", "celltype=smallcell", "celltype=squamous"]
     counts = pd.read_csv(VETERAN)["celltype"].value_counts()
     assert panel.overlays[0].label == f"KM celltype=adeno (n={counts['adeno']})"
+
+
+def test_plot_survival_per_new_row_shades_beyond_follow_up(veteran_fit):
+    new = pd.DataFrame({"celltype": ["squamous", "adeno"], "karno10": [8.0, 4.0], "trt": [0, 1]})
+    fig = veteran_fit.plot_survival(new_data=new, times=np.linspace(0, 1300, 14), km=False,
+                                    band="simultaneous")
+    ax = fig.axes[0]
+    labels = [line.get_label() for line in ax.get_lines() if not line.get_label().startswith("_")]
+    assert labels == ["row 0", "row 1"]
+    assert any("beyond follow-up" in t.get_text() for t in ax.texts)

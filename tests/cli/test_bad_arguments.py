@@ -362,3 +362,28 @@ def test_synthesize_option_is_refused_and_nothing_written(tmp_path, capsys, argv
     work.mkdir()
     code, err = _run(["synthesize", *_argv(argv, work)], work, capsys)
     assert code == 2 and text in err, err
+
+
+@pytest.mark.parametrize(
+    ("make", "text"),
+    [
+        *[c[1:] for c in OUT_CASES],
+        (lambda t: _non_empty(t), "exists and is not empty; pass --overwrite"),
+    ],
+    ids=[*(c[0] for c in OUT_CASES), "out_not_empty"],
+)
+def test_reproduce_unusable_out_is_refused_at_once(tmp_path, capsys, make, text):
+    """The main job checks its --out before importing the scientific stack or fitting."""
+    (tmp_path / "work").mkdir()
+    out = make(tmp_path)
+    before = sorted(p.relative_to(tmp_path) for p in (tmp_path / "work").rglob("*"))
+    code = main(["reproduce", "--out", str(out), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and text in err and "Traceback" not in err, err
+    assert sorted(p.relative_to(tmp_path) for p in (tmp_path / "work").rglob("*")) == before
+
+
+def _non_empty(tmp_path: Path) -> Path:
+    (tmp_path / "work" / "r").mkdir()
+    (tmp_path / "work" / "r" / "old.csv").write_text("x")
+    return tmp_path / "work" / "r"

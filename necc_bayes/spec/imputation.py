@@ -76,6 +76,24 @@ class ImputationSection(BaseModel):
     covariates: dict[str, CovariateModelSection] = Field(default_factory=dict)
 
 
+def missing_conventions(missing: str) -> list[str]:
+    """The missing-data convention of ``data.missing`` (a line of the resolved spec's header)."""
+    if missing == "drop":
+        return [
+            'missing = "drop": rows with a missing value in a used column are dropped '
+            "(complete cases; the number dropped is reported)"
+        ]
+    if missing == "model":
+        return [
+            'missing = "model": every incomplete covariate has a covariate model and is '
+            "integrated out with the survival model (0/1: summed out exactly per subject; "
+            "continuous: latent, sampled); chained in [imputation] order (default: fewest "
+            "missing first); the baseline rates are sampled; the posterior predictive and "
+            "proportional-hazards checks use the complete rows"
+        ]
+    return []
+
+
 def imputation_problems(
     section: ImputationSection | None, missing: str, terms: list[str]
 ) -> list[str]:

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from necc_bayes.errors import Problem, SpecError
 from necc_bayes.spec.cohort import FrailtySection, cohort_conventions, comment_lines
-from necc_bayes.spec.imputation import ImputationSection
+from necc_bayes.spec.imputation import ImputationSection, missing_conventions
 from necc_bayes.spec.model import (
     CROSS_MARK,
     CovariateSection,
@@ -241,6 +241,7 @@ def to_toml(spec: ModelSpec, header: str = "") -> str:
     body = tomli_w.dumps(spec_to_dict(spec))
     lines = [
         *cohort_conventions(spec),
+        *missing_conventions(spec.data.missing),
         *published_conventions(spec.priors.terms, spec.priors.log_hr),
     ]
     extra = comment_lines(lines)

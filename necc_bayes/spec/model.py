@@ -64,7 +64,8 @@ class DataSection(_Section):
     missing : {"error", "drop", "model"}
         What to do with missing values in a used column: ``"error"`` refuses the data
         (naming every row), ``"drop"`` drops those rows and reports how many, ``"model"``
-        integrates missing numeric covariates out inside the model.
+        integrates missing covariate values out with a model per incomplete covariate
+        (see ``[imputation]``; the resolved spec states the convention).
     time_unit : {"days", "weeks", "months", "years"} or None
         Unit of the time columns (optional): labels axes and tables, and gives the default
         summary times (0.5, 1, 2, 3 and 5 years, those within follow-up) and RMST horizon.

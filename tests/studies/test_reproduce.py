@@ -31,6 +31,7 @@ EXPECTED_FILES = {
     "fragility.csv",
     "hazard_ratios_by_interval.csv",
     "inclusion_rule.csv",
+    "multivariable_missing.csv",
     "orr.json",
     "orr_definitions.csv",
     "orr_oc.csv",
@@ -62,11 +63,13 @@ FITS = {
     "prs_final_informed",
     "prs_final_robust",
     "prs_multivariable",
+    "prs_multivariable_imputed",
     "prs_multivariable_time_varying",
     "prs_sites_hierarchical",
     "ttr_lung",
 }
 TIME_VARYING = {"prs_multivariable_time_varying"}
+IMPUTED = {"prs_multivariable_imputed"}
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +90,7 @@ def test_every_listed_file_is_written(run):
     assert {p.name for p in (run / "fits").iterdir()} == FITS
     for model in FITS:
         extra = {"hazard_ratios_by_interval.csv"} if model in TIME_VARYING else set()
+        extra |= {"imputation.csv"} if model in IMPUTED else set()
         assert {p.name for p in (run / "fits" / model).iterdir()} == set(FIT_FILES) | extra
     for model in ("prs_final", "prs_multivariable", "prs_sites_hierarchical"):
         assert (run / "fits" / model / "posterior.nc").exists()
@@ -123,6 +127,35 @@ def test_final_model_recovers_true_log_hrs_within_90_percent_intervals(run):
         draws = post.sel(term=term).to_numpy().ravel()
         low, high = np.quantile(draws, [0.05, 0.95])
         assert low < value < high, (term, value, low, high)
+
+
+def test_multivariable_model_uses_every_patient_beside_complete_cases_and_the_paper(run):
+    """``multivariable_missing.csv`` against counts read from the cohort CSV and Table 3."""
+    import tomllib
+
+    from necc_bayes.studies.necc.reproduce import COHORT
+
+    spec = tomllib.loads((bundled_path("models/prs_multivariable.toml")).read_text())
+    terms = spec["covariates"]["terms"]
+    cohort = pd.read_csv(bundled_path(COHORT))[terms]
+    table = pd.read_csv(run / "multivariable_missing.csv").set_index("term")
+    assert list(table.index) == terms
+    assert (table["n_all"] == len(cohort)).all()  # 88: nobody dropped
+    assert (table["n_complete_case"] == len(cohort.dropna())).all()  # 69
+    assert table["n_imputed"].to_dict() == cohort.isna().sum().to_dict()
+    paper = published.table3("multivariable").set_index("term")
+    for term, row in paper.iterrows():
+        assert table.loc[term, "paper_hr"] == pytest.approx(row["hr"])
+    assert table["posterior_source"].str.contains("SYNTHETIC").all()
+    for side in ("all", "complete_case"):
+        assert (table[f"hr_low_{side}"] < table[f"hr_median_{side}"]).all()
+        assert (table[f"hr_median_{side}"] < table[f"hr_high_{side}"]).all()
+    imputed = pd.read_csv(run / "fits" / "prs_multivariable_imputed" / "imputation.csv")
+    assert len(imputed) == int(cohort.isna().sum().sum())
+    assert imputed["posterior_mean"].between(0, 1).all()
+    resolved = (run / "fits" / "prs_multivariable_imputed" / "spec.toml").read_text()
+    assert '# - missing = "model"' in resolved and 'missing = "model"' in resolved
+    assert 'id="missing-covariates"' in (run / "report.html").read_text()
 
 
 def test_report_labels_synthetic_data(run):

@@ -29,6 +29,7 @@ from necc_bayes.studies.necc import published
 from necc_bayes.studies.necc.cohort_steps import inclusion_section, ttr_section
 from necc_bayes.studies.necc.comparison import SYNTHETIC_LABEL
 from necc_bayes.studies.necc.context import Context
+from necc_bayes.studies.necc.missing_step import missing_section
 from necc_bayes.studies.necc.ph_step import ph_section
 from necc_bayes.survival.page import survival_panels
 
@@ -275,6 +276,7 @@ def render_reproduce_report(ctx: Context) -> str:
             Markup('<p class="synthetic">') + escape(SYNTHETIC_NOTE) + Markup("</p>"),
         ),
         _table3_section(ctx),
+        missing_section(ctx),
         _group_section(
             ctx,
             "prs_by_abdominal",

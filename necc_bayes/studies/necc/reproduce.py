@@ -38,6 +38,7 @@ from necc_bayes.studies.necc.comparison import (
 )
 from necc_bayes.studies.necc.context import Context
 from necc_bayes.studies.necc.evidence import step_evidence
+from necc_bayes.studies.necc.missing_step import step_missing
 from necc_bayes.studies.necc.ph_step import step_ph
 from necc_bayes.studies.necc.report import render_reproduce_report
 from necc_bayes.survival.fit import PEMResult, fit
@@ -294,6 +295,7 @@ STEPS: list[tuple[str, Callable[[Context], None]]] = [
     ("univariate screen (one compiled model)", step_screen),
     ("comparing with the paper", step_comparisons),
     ("proportional hazards of the final and multivariable models", step_ph),
+    ("the multivariable model on all patients (missing covariates modelled)", step_missing),
     ("the 60-day inclusion rule: PRS with and without delayed entry", step_inclusion_rule),
     ("time to recurrence by lung recurrence", step_ttr),
     ("objective response rates", step_orr),

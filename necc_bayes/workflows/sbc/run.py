@@ -15,7 +15,8 @@ alone):
    keep their follow-up as censoring time, the censoring time of patients who died is drawn
    from the reverse Kaplan–Meier given it exceeds their death time); event times by exact
    inversion of the piecewise-exponential cumulative hazard; the **cut points** are the ones
-   the fit used;
+   the fit used; with ``missing = "model"`` the incomplete covariates are drawn from their
+   models' priors and the **real missingness pattern** applied (:mod:`.missing`);
 3. fit it with the model compiled once (:mod:`necc_bayes.survival.refit`) and record, for every
    log-HR and baseline rate, the rank of the true value among ``n_ranks - 1`` posterior draws
    thinned evenly across chains.
@@ -57,6 +58,7 @@ from necc_bayes.survival.prior_sample import sample_prior
 from necc_bayes.survival.refit import process_cache
 from necc_bayes.survival.replicates import draw_censoring_times, simulate_event_times
 from necc_bayes.workflows.executor import RunStats, progress, run_tasks
+from necc_bayes.workflows.sbc.missing import draw_incomplete_covariates, with_real_pattern
 from necc_bayes.workflows.sbc.stats import (
     ecdf_difference,
     simultaneous_band,
@@ -137,6 +139,9 @@ class SBCSetup:
             out["strata"] = list(self.inputs.strata_labels)
         if self.inputs.clusters is not None:
             out["clusters"] = len(self.inputs.cluster_labels)
+        if self.inputs.imputation is not None:
+            out["missing"] = {m.term: int(np.isnan(self.inputs.X[:, m.column]).sum())
+                              for m in self.inputs.imputation.models}
         return out
 
 
@@ -175,7 +180,11 @@ def simulate_inputs(
         True log-frailty of every cluster (models with a frailty).
     """
     inputs = setup.inputs
-    X, pp = inputs.X, inputs.pp
+    X, pp, imp = inputs.X, inputs.pp, inputs.imputation
+    if imp is not None:  # modelled missing covariates: drawn, then the real pattern deleted
+        full = draw_incomplete_covariates(X, imp, rng)
+        X = full - imp.means
+        X_obs, imp = with_real_pattern(full, inputs.X, imp, list(inputs.terms))
     bounds, entry = pp.bounds, pp.entry
     rates = lam[None, :] if lam.ndim == 1 else lam[np.asarray(inputs.strata)][None, :, :]
     offset = None if frailty is None else frailty[np.asarray(inputs.clusters)][None, :]
@@ -188,7 +197,8 @@ def simulate_inputs(
     # the prior's last interval ends where the observed cohort's does (the prior the truth was
     # drawn from), whatever the simulated follow-up
     pp_sim = expand(time, event, pp.cuts, entry=entry, horizon=pp.follow_up_max)
-    return replace(inputs, pp=pp_sim)
+    out = replace(inputs, pp=pp_sim)
+    return out if imp is None else replace(out, X=X_obs, imputation=imp)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@
 * every ```` ```bash ```` block of the pages holds only ``necc-bayes`` command lines (and
   comments), and each line parses with the real parser (:func:`necc_bayes.cli.main.build_parser`):
   the subcommand exists and every option and argument it shows is accepted;
-* every guide page shows at least one runnable example (a ``bash`` or ``python`` block).
+* every guide page shows at least one runnable example (a ``bash`` or ``python`` block);
+* every ``toml`` block that is a whole specification (it has ``name``) validates as one.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ from __future__ import annotations
 import re
 import shlex
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 import yaml
 
 from necc_bayes.cli.main import build_parser
+from necc_bayes.spec.io import parse_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
@@ -86,3 +89,25 @@ def test_every_shown_command_parses(page, line):
 @pytest.mark.parametrize("page", [p for p in PAGES if p.startswith("guide/")])
 def test_every_guide_page_has_a_runnable_example(page):
     assert _blocks(page, "bash") or _blocks(page, "python"), page
+
+
+def _full_specs() -> list[tuple[str, str]]:
+    return [
+        (page, block)
+        for page in PAGES
+        for block in _blocks(page, "toml")
+        if re.search(r"^name = ", block, flags=re.MULTILINE)
+    ]
+
+
+SPECS = _full_specs()
+
+
+def test_the_pages_show_specs():
+    assert len(SPECS) >= 5
+
+
+@pytest.mark.parametrize(("page", "block"), SPECS, ids=[p for p, _ in SPECS])
+def test_every_complete_spec_shown_is_valid(page, block):
+    """A ``toml`` block with a ``name`` is a whole specification: it must validate as one."""
+    parse_spec(tomllib.loads(block), source=page)

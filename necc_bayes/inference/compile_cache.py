@@ -44,6 +44,7 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -194,13 +195,18 @@ def deterministic_numba() -> Iterator[None]:
     The Python source pytensor generates for numba is written to ``generated_src/`` below the
     cache root, one file per distinct source (content-addressed, so reused by every process),
     instead of a new temporary file per function that pytensor never removes (about 13 files
-    in ``$TMPDIR`` per fit, issue 22).
+    in ``$TMPDIR`` per fit, issue 22). With the cache switched off nothing is written below
+    the cache root: the sources go to a temporary directory removed afterwards.
     """
     import pytensor
 
-    src = cache_root() / "generated_src"
-    with pytensor.config.change_flags(numba__fastmath=False, generated_src_dir=str(src)):
-        yield
+    with contextlib.ExitStack() as stack:
+        if cache_enabled():
+            src = str(cache_root() / "generated_src")
+        else:
+            src = stack.enter_context(tempfile.TemporaryDirectory(prefix="necc-bayes-src-"))
+        with pytensor.config.change_flags(numba__fastmath=False, generated_src_dir=src):
+            yield
 
 
 @contextlib.contextmanager

@@ -39,7 +39,7 @@ from necc_bayes.report.fit_sections import survival_section
 from necc_bayes.report.html import Section, html_table, paragraph
 from necc_bayes.spec.io import load_spec
 from necc_bayes.studies.necc import published
-from necc_bayes.studies.necc.comparison import POSTERIOR_SOURCE
+from necc_bayes.studies.necc.comparison import POSTERIOR_SOURCE, SYNTHETIC_LABEL
 from necc_bayes.survival.fit import PEMResult, fit
 from necc_bayes.survival.page import survival_panels
 from necc_bayes.survival.save import write_fit_files
@@ -256,7 +256,7 @@ def step_ttr(ctx: Context) -> None:
     ctx.fits[TTR_MODEL] = result
     directory = ctx.out / "fits" / TTR_MODEL
     directory.mkdir(parents=True, exist_ok=True)
-    write_fit_files(result, directory)
+    write_fit_files(result, directory, data_label=SYNTHETIC_LABEL)
     ctx.tables["ttr_comparison"] = ttr_comparison(result, ctx.cohort)
 
 
@@ -267,7 +267,7 @@ def ttr_section(ctx: Context) -> Section | None:
     fit_ = ctx.fits[TTR_MODEL]
     surv = fit_.survival()
     panels = survival_panels(list(dict.fromkeys(surv["profile"])), fit_.checked.cohort)
-    inner = survival_section(surv, fit_.survival_summary(), panels)
+    inner = survival_section(surv, fit_.survival_summary(), panels, label=SYNTHETIC_LABEL)
     body = paragraph(
         "Time from the diagnosis of NECC to the first recurrence, by lung recurrence "
         "(models/ttr_lung.toml: PEM, 8 intervals with equal numbers of recurrences, log-HR "
@@ -279,7 +279,7 @@ def ttr_section(ctx: Context) -> Section | None:
         "generated log-normal per group, so the HR is an average over follow-up)."
     ) + html_table(ctx.tables["ttr_comparison"].drop(columns=["posterior_source"]))
     body += Markup("<h3>Posterior TTR curves (SYNTHETIC cohort)</h3>") + inner.body
-    return Section("Time to recurrence by lung recurrence", "ttr", body)
+    return Section(f"Time to recurrence by lung recurrence — {SYNTHETIC_LABEL}", "ttr", body)
 
 
 def inclusion_section(ctx: Context) -> Section | None:
@@ -316,4 +316,6 @@ def inclusion_section(ctx: Context) -> Section | None:
     body += Markup("<h3>Medians, S(t) and RMST (months)</h3>") + html_table(
         surv.drop(columns=["posterior_source"]).round(4)
     )
-    return Section("The 60-day inclusion rule (left truncation)", "inclusion", body)
+    return Section(
+        f"The 60-day inclusion rule (left truncation) — {SYNTHETIC_LABEL}", "inclusion", body
+    )

@@ -52,7 +52,8 @@ class SummarySection(_Section):
         ``[[summaries.profiles]]``: covariate profiles for survival curves; unset: the
         covariate means, then one real patient per level of each categorical column (that
         level's dummy 1, the column's other dummies 0) and each other 0/1 term at 0 and at 1,
-        the remaining terms at their means.
+        with the other categorical columns at their reference level and the remaining terms
+        at their means.
     """
 
     ci_prob: float = Field(default=0.95, gt=0.0, lt=1.0)

@@ -70,7 +70,7 @@ def model_description(
         f"summaries: S(t) at {', '.join(f'{x:g}' for x in s.times or [])}{unit}; RMST to "
         f"{s.rmst_horizon:g}{unit}; {s.ci_prob:.0%} equal-tailed intervals",
         f"profiles: {', '.join(profiles[:8])}" + (" ..." if len(profiles) > 8 else "")
-        + " (terms not named held at their means)",
+        + " (other categorical columns at their reference, other terms at their means)",
         f"sampler: {samp.chains} chains x {samp.draws} draws (+{samp.tune} tuning), seed "
         f"{samp.seed}, {samp.sampler}",
     ]

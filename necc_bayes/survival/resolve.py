@@ -86,11 +86,17 @@ def default_profiles(checked: Checked) -> list[ProfileSection]:
 
     First the covariate means; then, per categorical column, one profile per level
     (``celltype=large``: that level's dummy 1, the column's other dummies 0); then each 0/1
-    term (not a dummy, not an interaction) at 0 and at 1. Every other term is held at its mean.
+    term (not a dummy, not an interaction) at 0 and at 1. In these profiles every other
+    categorical column is at its reference level (its dummies 0: a patient who exists) and
+    every other term at its mean.
     """
     design = checked.cohort.design
     groups = categorical_groups(checked)
-    dummies = {f"{c}[{lev}]" for c, levels in groups.items() for lev in levels}
+    dummies = {f"{c}[{lev}]" for c, levels in groups.items() for lev in levels[1:]}
+
+    def at_reference(skip: str | None) -> dict[str, float]:
+        return {d: 0.0 for d in dummies if not d.startswith(f"{skip}[")}
+
     out = [ProfileSection(name="covariate means", values={})]
     done: set[str] = set()
     for term, source, binary in zip(design.terms, design.source, design.binary, strict=True):
@@ -99,11 +105,13 @@ def default_profiles(checked: Checked) -> list[ProfileSection]:
             levels = groups[source]
             for level in levels:
                 values = {f"{source}[{lev}]": float(lev == level) for lev in levels[1:]}
-                out.append(ProfileSection(name=f"{source}={level}", values=values))
+                out.append(
+                    ProfileSection(name=f"{source}={level}", values=at_reference(source) | values)
+                )
         elif binary and term not in dummies and ":" not in term:
             out += [
-                ProfileSection(name=f"{term}=0", values={term: 0.0}),
-                ProfileSection(name=f"{term}=1", values={term: 1.0}),
+                ProfileSection(name=f"{term}={v}", values=at_reference(None) | {term: float(v)})
+                for v in (0, 1)
             ]
     return out
 

@@ -84,6 +84,7 @@ def test_default_profiles_are_real_patients(veteran_fit):
     assert profiles["celltype=adeno"] == dict.fromkeys(dummies, 0.0)
     assert profiles["celltype=large"] == {**dict.fromkeys(dummies, 0.0), "celltype[large]": 1.0}
     assert "celltype[large]=0" not in profiles  # no "one dummy at 0, the others at means"
+    assert profiles["trt=1"] == {**dict.fromkeys(dummies, 0.0), "trt": 1.0}  # adeno, trt 1
     assert set(profiles) >= {"covariate means", "trt=0", "trt=1", "celltype=squamous"}
 
 
@@ -181,3 +182,15 @@ def test_plot_survival_per_new_row_shades_beyond_follow_up(veteran_fit):
     labels = [line.get_label() for line in ax.get_lines() if not line.get_label().startswith("_")]
     assert labels == ["row 0", "row 1"]
     assert any("beyond follow-up" in t.get_text() for t in ax.texts)
+
+
+def test_profiles_hold_other_categoricals_at_their_reference():
+    df = pd.read_csv(VETERAN).assign(prior=lambda d: d["prior"].map({0: "no", 10: "yes"}))
+    checked = check_inputs(compose_spec("Surv(time, status) ~ celltype + prior + trt"), df)
+    from necc_bayes.survival.resolve import default_profiles
+
+    profiles = {p.name: p.values for p in default_profiles(checked)}
+    cell = ["celltype[large]", "celltype[smallcell]", "celltype[squamous]"]
+    assert profiles["prior=yes"] == {**dict.fromkeys(cell, 0.0), "prior[yes]": 1.0}
+    assert profiles["celltype=large"]["prior[yes]"] == 0.0  # prior at its reference, "no"
+    assert profiles["trt=0"] == {**dict.fromkeys(cell, 0.0), "prior[yes]": 0.0, "trt": 0.0}

@@ -225,21 +225,27 @@ def design_fragility(
     Returns
     -------
     Fragility
+        Missing values (``data.missing = "model"``) are left out: each term is checked on the
+        rows where it is observed, the joint Cox fit uses the complete rows.
         Binary terms are flagged by their cell counts (:func:`cell_counts` rules) and by a
         one-term Cox fit; continuous terms by the one-term Cox fit on the standardised term
         (its log-HR per SD must stay below 10 in absolute value, with SE below 10).
     """
     rows = []
-    Z = _standardised(np.asarray(X, dtype=float))
+    X = np.asarray(X, dtype=float)
+    t = np.asarray(time, dtype=float)
     e = np.asarray(event, dtype=float)
+    start = None if entry is None else np.asarray(entry, dtype=float)
     for k, (term, is_binary) in enumerate(zip(terms, binary, strict=True)):
-        cox = cox_breslow(time, e, Z[:, [k]], entry=entry)
+        seen = np.isfinite(X[:, k])  # missing = "model": a term is checked where observed
+        cox = cox_breslow(t[seen], e[seen], _standardised(X[seen][:, [k]]),
+                          entry=None if start is None else start[seen])
         row: dict[str, object] = {"term": term, "kind": "binary" if is_binary else "continuous"}
         flags: list[str] = []
         if is_binary:
-            x = X[:, k]
+            x, ev = X[seen, k], e[seen]
             n0, n1 = int((x == 0).sum()), int((x == 1).sum())
-            d0, d1 = int(e[x == 0].sum()), int(e[x == 1].sum())
+            d0, d1 = int(ev[x == 0].sum()), int(ev[x == 1].sum())
             row |= {"n_0": n0, "n_1": n1, "events_0": d0, "events_1": d1}
             if min(n0, n1) > 0 and (d0 == 0 or d1 == 0 or d0 == n0 or d1 == n1):
                 flags.append("separation")
@@ -253,5 +259,10 @@ def design_fragility(
     table = pd.DataFrame(rows, columns=columns)
     for c in ("n_0", "n_1", "events_0", "events_1"):
         table[c] = table[c].astype("Int64")
-    joint = cox_breslow(time, e, Z, entry=entry).converged if len(terms) else True
+    complete = np.isfinite(X).all(axis=1)  # the joint fit on the complete rows
+    joint = (
+        cox_breslow(t[complete], e[complete], _standardised(X[complete]),
+                    entry=None if start is None else start[complete]).converged
+        if len(terms) else True
+    )
     return Fragility(table, int(e.sum()), len(terms), joint)

@@ -15,7 +15,7 @@ import pandas as pd
 
 from necc_bayes.data.fragility import design_fragility
 from necc_bayes.data.load import load_cohort
-from necc_bayes.spec.io import compose_spec
+from necc_bayes.spec.io import compose_spec, parse_spec
 
 OVARIAN = Path(__file__).resolve().parents[1] / "datasets" / "ovarian.csv"
 
@@ -73,3 +73,26 @@ def test_prepared_model_states_the_fragility_before_sampling():
     assert "quasi-separation" in text
     quiet = str(prepare("Surv(futime, fustat) ~ C(rx)", pd.read_csv(OVARIAN)))
     assert "fragility checks: no term flagged" in quiet
+
+
+def test_missing_values_are_left_out_of_each_terms_check():
+    # data.missing = "model" keeps incomplete covariates as NaN in the design: each term is
+    # checked on the rows where it is observed (the 4-patient marker still quasi-separated,
+    # its counts those of the observed rows), the joint fit on the complete rows; before this
+    # every missing = "model" fit stopped here with "zero-size array" (exit 1)
+    df = _ovarian_with_marker()
+    marked = np.flatnonzero(df["marker"].to_numpy() == 1)
+    unmarked_dead = np.flatnonzero((df["marker"].to_numpy() == 0) & (df["fustat"] == 1))
+    df["marker"] = df["marker"].astype(float)
+    df.loc[unmarked_dead[:2], "marker"] = np.nan
+    spec = parse_spec({"name": "ovarian", "data": {"time": "futime", "event": "fustat",
+                                                  "missing": "model"},
+                       "covariates": {"terms": ["marker", "age"]}})
+    cohort = load_cohort(df, spec)
+    d = cohort.design
+    assert np.isnan(d.X).sum() == 2
+    frag = design_fragility(cohort.time, cohort.event, d.X, d.terms, d.binary)
+    row = frag.table.set_index("term").loc["marker"]
+    assert (row["n_1"], row["events_1"], row["n_0"], row["events_0"]) == (len(marked), 0, 20, 10)
+    assert "separation" in row["flags"].split(";")
+    assert frag.table.set_index("term").loc["age", "cox_converged"]

@@ -68,6 +68,51 @@ def km_median(time: np.ndarray, event: np.ndarray) -> float:
     return float(below[0]) if below.size else float("nan")
 
 
+@dataclass(frozen=True)
+class SortedSamples:
+    """Many samples of ``(time, event)``, each row in Kaplan–Meier order.
+
+    Rows are sorted by time with events before censorings at tied times
+    (:func:`sort_samples`); a subset of subjects keeps that order (:meth:`subset`), so the
+    samples of every covariate level reuse one sort.
+
+    Attributes
+    ----------
+    time, event : ndarray, shape (R, n)
+        Sorted times and event flags of each sample.
+    order : ndarray of int, shape (R, n), or None
+        The subject (column of the unsorted samples) at each sorted position (None for a
+        subset, which cannot be subset again).
+    """
+
+    time: np.ndarray
+    event: np.ndarray
+    order: np.ndarray | None
+
+    def subset(self, sel: np.ndarray) -> SortedSamples:
+        """The samples of the subjects ``sel`` (a boolean mask over the ``n`` columns)."""
+        if self.order is None:
+            raise ValueError("a subset of sorted samples cannot be subset again")
+        sel = np.asarray(sel, dtype=bool)
+        keep = sel[self.order]
+        shape = (self.time.shape[0], int(sel.sum()))
+        return SortedSamples(
+            time=self.time[keep].reshape(shape), event=self.event[keep].reshape(shape), order=None
+        )
+
+
+def sort_samples(time: np.ndarray, event: np.ndarray) -> SortedSamples:
+    """Sort each row of ``(R, n)`` samples for :func:`km_sorted` (events first at ties)."""
+    time = np.asarray(time, dtype=float)
+    event = np.asarray(event).astype(bool)
+    order = np.lexsort((~event, time), axis=-1)
+    return SortedSamples(
+        time=np.take_along_axis(time, order, axis=-1),
+        event=np.take_along_axis(event, order, axis=-1),
+        order=order,
+    )
+
+
 def kaplan_meier_many(
     time: np.ndarray, event: np.ndarray, grid: np.ndarray, entry: np.ndarray | None = None
 ) -> np.ndarray:
@@ -92,17 +137,20 @@ def kaplan_meier_many(
     ndarray, shape (R, G)
         ``S(t)`` per sample and grid time.
     """
-    time = np.asarray(time, dtype=float)
-    event = np.asarray(event).astype(bool)
-    n = time.shape[1]
-    order = np.lexsort((~event, time), axis=-1)
-    t_sorted = np.take_along_axis(time, order, axis=-1)
-    e_sorted = np.take_along_axis(event, order, axis=-1)
+    return km_sorted(sort_samples(time, event), grid, entry)
+
+
+def km_sorted(
+    samples: SortedSamples, grid: np.ndarray, entry: np.ndarray | None = None
+) -> np.ndarray:
+    """:func:`kaplan_meier_many` of already sorted samples (the same numbers)."""
+    t_sorted, e_sorted = samples.time, samples.event
+    n_rows, n = t_sorted.shape
     entered = n if entry is None else np.searchsorted(np.sort(entry), t_sorted, side="left")
     at_risk = entered - np.arange(n)
     with np.errstate(divide="ignore"):
         log_factor = np.where(e_sorted, np.log1p(-1.0 / at_risk), 0.0)
-    cum = np.concatenate([np.zeros((time.shape[0], 1)), np.cumsum(log_factor, axis=1)], axis=1)
+    cum = np.concatenate([np.zeros((n_rows, 1)), np.cumsum(log_factor, axis=1)], axis=1)
     grid = np.asarray(grid, dtype=float)
     # k = #{exit times <= t} per sample: a binary search per row (O(R G log n)), not a pass
     # over every time per grid point (O(R G n): minutes at n = 20,000 with G = event times)

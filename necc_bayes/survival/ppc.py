@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from necc_bayes.data.reference import kaplan_meier_many, km_on_grid
+from necc_bayes.data.reference import SortedSamples, km_on_grid, km_sorted, sort_samples
 from necc_bayes.survival.imputation_summary import complete_rows
 from necc_bayes.survival.intervals import PersonPeriod
 from necc_bayes.survival.model import interval_labels
@@ -68,6 +68,7 @@ __all__ = [
     "posterior_predictive_check",
     "ppc_from_draws",
 ]
+
 
 def ppc_from_draws(
     lam: np.ndarray,
@@ -138,7 +139,8 @@ def ppc_from_draws(
     rep_time = np.minimum(T, C)
     rep_event = T <= C
     grid = np.linspace(0.0, float(np.max(time)), n_grid + 1)[1:]
-    curves = kaplan_meier_many(rep_time, rep_event, grid, entry)
+    samples = sort_samples(rep_time, rep_event)  # one sort, reused by every covariate level
+    curves = km_sorted(samples, grid, entry)
     tail = (1.0 - ci_prob) / 2.0
     low, med, high = np.quantile(curves, [tail, 0.5, 1.0 - tail], axis=0)
     observed = km_on_grid(time, event, grid, entry)
@@ -173,7 +175,15 @@ def ppc_from_draws(
         events=events,
         n_replicates=int(idx.size),
         groups=group_bands(
-            groups or {}, rep_time, rep_event, time, event, grid, ci_prob, entry=entry
+            groups or {},
+            rep_time,
+            rep_event,
+            time,
+            event,
+            grid,
+            ci_prob,
+            entry=entry,
+            samples=samples,
         ),
     )
 
@@ -188,17 +198,25 @@ def group_bands(
     ci_prob: float,
     *,
     entry: np.ndarray | None = None,
+    samples: SortedSamples | None = None,
 ) -> pd.DataFrame:
-    """Observed KM and replicate band per covariate level (rows of :data:`GROUP_COLUMNS`)."""
+    """Observed KM and replicate band per covariate level (rows of :data:`GROUP_COLUMNS`).
+
+    ``samples``: the replicates already sorted by :func:`sort_samples` (each level's
+    replicates are their subset, in the same order: the same curves without sorting again).
+    """
     tail = (1.0 - ci_prob) / 2.0
     event = np.asarray(event)
+    if groups and samples is None:
+        samples = sort_samples(rep_time, rep_event)
     frames = []
     for covariate, labels in groups.items():
         labels = np.asarray(labels)
         for level in dict.fromkeys(labels.tolist()):
             sel = labels == level
             sub_entry = None if entry is None else entry[sel]
-            curves = kaplan_meier_many(rep_time[:, sel], rep_event[:, sel], grid, sub_entry)
+            assert samples is not None
+            curves = km_sorted(samples.subset(sel), grid, sub_entry)
             low, med, high = np.quantile(curves, [tail, 0.5, 1.0 - tail], axis=0)
             frames.append(
                 pd.DataFrame(

@@ -133,3 +133,22 @@ def test_ppc_is_reproducible():
     a, b = ppc_from_draws(*args, seed=3), ppc_from_draws(*args, seed=3)
     np.testing.assert_array_equal(a.low, b.low)
     assert a.coverage == b.coverage
+
+
+def test_sorted_subset_gives_the_subsets_own_km_exactly():
+    # group bands reuse one sort of the replicates: a level's curves must be the very numbers
+    # kaplan_meier_many gives on that level's columns (ties, delayed entry)
+    from necc_bayes.data.reference import km_sorted, sort_samples
+
+    rng = np.random.default_rng(5)
+    time, event = _tied_samples(rng, R=15, n=80)
+    entry = rng.uniform(0.0, 0.9, size=80)
+    sel = rng.uniform(size=80) < 0.4
+    grid = np.linspace(0.0, 12.0, 31)
+    sub = sort_samples(time, event).subset(sel)
+    for ent in (None, entry[sel]):
+        own = kaplan_meier_many(time[:, sel], event[:, sel], grid, ent)
+        got = km_sorted(sub, grid, ent)
+        np.testing.assert_array_equal(got, own)
+    with pytest.raises(ValueError, match="subset again"):
+        sub.subset(np.ones(int(sel.sum()), bool))

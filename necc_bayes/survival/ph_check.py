@@ -46,7 +46,9 @@ from scipy import stats
 
 from necc_bayes.survival.imputation_summary import complete_rows
 from necc_bayes.survival.ph_score import (
+    IntervalResiduals,
     Transform,
+    draws_per_batch,
     efficient_score_test,
     expand_many,
     interval_table,
@@ -281,10 +283,7 @@ def ph_check_from_draws(
         lam_rep = lam_s if rs.strata is None else lam_s[:, rs.strata, :]
         T = simulate_event_times(lam_rep, beta_s, X, bounds, rng, entry=entry, offset=offset_s)
         C = draw_censoring_times(time, event, idx.size, rng, entry=entry)
-        rep_exposure, rep_events = expand_many(np.minimum(T, C), T <= C, bounds, entry)
-        rep = residuals_for_draws(
-            X, rep_exposure, rep_events, beta_s, offset=offset_s, strata=rs.strata
-        )
+        rep = _replicate_residuals(X, T, C, bounds, beta_s, offset_s, rs.strata, entry)
 
     rows = []
     for test in trend_tests(terms, sources, varying):
@@ -340,6 +339,44 @@ def ph_check_from_draws(
         g=g,
         alpha=alpha,
         method=method_text(transform, alpha, int(idx.size) if rep is not None else 0),
+    )
+
+
+def _replicate_residuals(
+    X: np.ndarray,
+    T: np.ndarray,
+    C: np.ndarray,
+    bounds: np.ndarray,
+    beta: np.ndarray,
+    offset: np.ndarray | None,
+    strata: np.ndarray | None,
+    entry: np.ndarray | None,
+) -> IntervalResiduals:
+    """Residuals of the replicate cohorts (event times ``T``, censoring ``C``), batch by batch.
+
+    Each batch of draws is expanded to ``(draws, n, J)`` only when its residuals are computed
+    (the batches of :func:`residuals_for_draws`, so the numbers are those of expanding all
+    replicates at once, without ``2 x S x n x J`` floats in memory: 16 GB at n = 10^6).
+    """
+    step = draws_per_batch(X.shape[0], bounds.size - 1)
+    parts = []
+    for start in range(0, T.shape[0], step):
+        sl = slice(start, start + step)
+        exposure, events = expand_many(np.minimum(T[sl], C[sl]), T[sl] <= C[sl], bounds, entry)
+        parts.append(
+            residuals_for_draws(
+                X,
+                exposure,
+                events,
+                beta[sl],
+                offset=None if offset is None else offset[sl],
+                strata=strata,
+            )
+        )
+    return IntervalResiduals(
+        R=np.concatenate([p.R for p in parts]),
+        V=np.concatenate([p.V for p in parts]),
+        d=np.concatenate([p.d for p in parts]),
     )
 
 

@@ -66,7 +66,12 @@ class IntervalResiduals:
 
 
 def interval_residuals(
-    X: np.ndarray, exposure: np.ndarray, events: np.ndarray, eta: np.ndarray
+    X: np.ndarray,
+    exposure: np.ndarray,
+    events: np.ndarray,
+    eta: np.ndarray,
+    *,
+    outer: np.ndarray | None = None,
 ) -> IntervalResiduals:
     """Compute :class:`IntervalResiduals` for one or many data sets / parameter draws.
 
@@ -79,6 +84,8 @@ def interval_residuals(
     eta : ndarray, shape (..., n, J)
         Linear predictor (log relative hazard) per subject and interval; broadcast against
         ``exposure``.
+    outer : ndarray, shape (n, p * p), optional
+        :func:`outer_products` of ``X``, when the caller reuses it across calls.
 
     Returns
     -------
@@ -96,13 +103,20 @@ def interval_residuals(
     safe = np.where(total > 0, total, 1.0)
     flat = w.reshape(-1, n)
     mean = (flat @ X).reshape(*lead, p) / safe[..., None]
-    outer = (X[:, :, None] * X[:, None, :]).reshape(n, p * p)
+    outer = outer_products(X) if outer is None else outer
     second = (flat @ outer).reshape(*lead, p, p) / safe[..., None, None]
     cov = second - mean[..., :, None] * mean[..., None, :]
     d = np.broadcast_to(events.sum(axis=-2), total.shape)
     ev = np.ascontiguousarray(np.swapaxes(events, -1, -2))
     observed = (ev.reshape(-1, n) @ X).reshape(*ev.shape[:-1], p)
     return IntervalResiduals(R=observed - d[..., None] * mean, V=d[..., None, None] * cov, d=d)
+
+
+def outer_products(X: np.ndarray) -> np.ndarray:
+    """Row-wise ``x_i x_i'`` flattened, shape ``(n, p * p)`` (the second-moment design)."""
+    X = np.asarray(X, dtype=float)
+    n, p = X.shape
+    return (X[:, :, None] * X[:, None, :]).reshape(n, p * p)
 
 
 def expand_many(
@@ -136,6 +150,11 @@ def linear_predictor(
 _CELLS = 4_000_000  # (draws x rows x intervals) floats per batch
 
 
+def draws_per_batch(n_rows: int, n_int: int) -> int:
+    """Draws per batch of :func:`residuals_for_draws` (at least one)."""
+    return max(1, _CELLS // max(1, n_rows * n_int))
+
+
 def residuals_for_draws(
     X: np.ndarray,
     exposure: np.ndarray,
@@ -167,8 +186,9 @@ def residuals_for_draws(
         Leading axis: the draws.
     """
     n, n_int = X.shape[0], exposure.shape[-1]
-    chunk = max(1, _CELLS // max(1, n * n_int))
+    chunk = draws_per_batch(n, n_int)
     groups = [slice(None)] if strata is None else [strata == s for s in np.unique(strata)]
+    outers = [outer_products(X[rows]) for rows in groups]  # shared by every batch
     parts = []
     for start in range(0, log_hr.shape[0], chunk):
         sl = slice(start, start + chunk)
@@ -176,8 +196,10 @@ def residuals_for_draws(
         d = events[sl] if events.ndim == 3 else events
         eta = linear_predictor(log_hr[sl], X, n_int, None if offset is None else offset[sl])
         total: IntervalResiduals | None = None
-        for rows in groups:
-            part = interval_residuals(X[rows], e[..., rows, :], d[..., rows, :], eta[:, rows, :])
+        for rows, outer in zip(groups, outers, strict=True):
+            part = interval_residuals(
+                X[rows], e[..., rows, :], d[..., rows, :], eta[:, rows, :], outer=outer
+            )
             total = part if total is None else total + part
         assert total is not None
         parts.append(total)

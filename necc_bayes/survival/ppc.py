@@ -53,6 +53,7 @@ from necc_bayes.survival.ppc_pieces import (
 )
 from necc_bayes.survival.ppc_result import PPCResult
 from necc_bayes.survival.replicates import (
+    default_replicates,
     draw_censoring_times,
     simulate_event_times,
 )
@@ -238,8 +239,16 @@ def group_bands(
     return pd.concat(frames, ignore_index=True)[GROUP_COLUMNS]
 
 
+PPC_REPLICATES = 500
+"""Replicate cohorts of the PPC (up to :data:`~necc_bayes.survival.replicates.LARGE_COHORT`)."""
+
+
 def posterior_predictive_check(
-    result: PEMResult, *, n_replicates: int = 500, n_grid: int = 100, seed: int | None = None
+    result: PEMResult,
+    *,
+    n_replicates: int | None = None,
+    n_grid: int = 100,
+    seed: int | None = None,
 ) -> PPCResult:
     """Posterior predictive check of a fit (see the module docstring).
 
@@ -247,8 +256,12 @@ def posterior_predictive_check(
     ----------
     result : PEMResult
         The fit.
-    n_replicates, n_grid : int
-        Replicate cohorts and grid size.
+    n_replicates : int, optional
+        Replicate cohorts; default :data:`PPC_REPLICATES` (500), or
+        :data:`~necc_bayes.survival.replicates.LARGE_COHORT_REPLICATES` (100) above
+        :data:`~necc_bayes.survival.replicates.LARGE_COHORT` (5,000) subjects.
+    n_grid : int
+        Grid size.
     seed : int, optional
         Defaults to the spec's sampler seed, so the check is reproducible.
 
@@ -267,6 +280,8 @@ def posterior_predictive_check(
     strata = None if cohort.strata is None else cohort.strata.codes
     clusters = None if cohort.clusters is None else cohort.clusters.codes
     seed = result.spec.sampler.seed if seed is None else seed
+    if n_replicates is None:
+        n_replicates = default_replicates(cohort.n_subjects, PPC_REPLICATES)
     if cohort.n_subjects < cohort.n:  # (start, stop] pieces: events given exposure only
         return _counting_process_ppc(
             lam,

@@ -24,6 +24,7 @@ from necc_bayes.spec.model import CategoricalSection, ModelSpec, ProfileSection,
 from necc_bayes.spec.priors import MapPrior, NormalPrior, StudentTPrior
 from necc_bayes.survival.inputs import Checked
 from necc_bayes.survival.model import PEMPriors
+from necc_bayes.survival.replicates import default_replicates
 from necc_bayes.survival.sampling import default_target_accept
 from necc_bayes.survival.time_varying import resolve_time_varying_sd
 
@@ -268,7 +269,9 @@ def resolve_spec(checked: Checked) -> ModelSpec:
     numeric baseline-prior parameters (from the crude event rate), an explicit prior for every
     term not in a group (a ``map`` prior becomes its ``normal_mixture``; with ``priors.scale =
     "per_sd"`` a continuous term's default becomes ``log_hr / sd`` per unit, the SDs recorded
-    in ``priors.term_sd``), the survival profiles, the summary times and the RMST horizon.
+    in ``priors.term_sd``), the survival profiles, the summary times, the RMST horizon and
+    the PH check's replicates (400, or 100 above 5,000 subjects unless the spec sets them:
+    :data:`~necc_bayes.survival.replicates.LARGE_COHORT`).
     """
     spec, cohort = checked.spec, checked.cohort
     design = cohort.design
@@ -303,6 +306,10 @@ def resolve_spec(checked: Checked) -> ModelSpec:
         baseline = _sampled_baseline(checked, baseline)
     tv_sd = resolve_time_varying_sd(spec.priors.time_varying_sd, t_max)
     times = spec.summaries.times or default_times(cohort.time, spec.data.time_unit)
+    ph_check = spec.ph_check  # unchanged (same spec hash) unless the large-cohort default applies
+    n_rep = default_replicates(cohort.n_subjects, ph_check.n_replicates)
+    if "n_replicates" not in ph_check.model_fields_set and n_rep != ph_check.n_replicates:
+        ph_check = ph_check.model_copy(update={"n_replicates": n_rep})
     summaries = spec.summaries.model_copy(
         update={
             "times": [float(t) for t in times],
@@ -324,6 +331,7 @@ def resolve_spec(checked: Checked) -> ModelSpec:
             ),
             "priors": spec.priors.model_copy(update=priors),
             "summaries": summaries,
+            "ph_check": ph_check,
             "sampler": spec.sampler.model_copy(
                 update={
                     "target_accept": spec.sampler.target_accept

@@ -9,8 +9,9 @@ few stable functions, and prints one ``RESULT {json}`` line:
   nutpie); ``wall_s`` is measured by the parent around the whole process;
 * ``compile_s`` (``compile_model``: load or compile), ``sampling_s`` (``nutpie.sample``: the
   sampler-only time), ``post_s`` (conditional baseline draws, per-subject log-likelihood, log
-  prior, data groups), ``diagnostics_s``; ``validate_build_s`` is the rest of ``fit()``
-  (reading and validating the data, resolving the spec, building the PyMC model);
+  prior, data groups), ``diagnostics_s``, ``ph_check_fit_s`` (the PH check ``fit()`` runs
+  to warn); ``validate_build_s`` is the rest of ``fit()`` (reading and validating the data,
+  resolving the spec, building the PyMC model);
 * ``write_s`` (``PEMResult.save``: every output file) and inside it ``loo_s``, ``ppc_s``,
   ``ph_check_s``, ``netcdf_s`` where those functions exist;
 * ``from_cache``, ``peak_rss_mib``, and the fit's minimum bulk ESS over ``log_hr`` and
@@ -45,11 +46,16 @@ def _wrap(module: str, attr: str, label: str, after: Callable[[Any], None] | Non
         return
 
     def timed(*args: Any, **kwargs: Any) -> Any:
+        # fit() itself runs the PH check (warn=True): that time is its own stage, not "build"
+        key = "ph_check_fit_s" if label == "ph_check_s" and FLAGS.get("in_fit") else label
+        FLAGS["in_fit"] = FLAGS.get("in_fit") or label == "fit_s"
         t = time.perf_counter()
         try:
             out = orig(*args, **kwargs)
         finally:
-            TIMES[label] = TIMES.get(label, 0.0) + time.perf_counter() - t
+            TIMES[key] = TIMES.get(key, 0.0) + time.perf_counter() - t
+            if label == "fit_s":
+                FLAGS["in_fit"] = False
         if after is not None:
             after(out)
         return out
@@ -101,7 +107,10 @@ def run(spec: str, data: str, out: str) -> dict[str, Any]:
     timed_s = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     t = TIMES
-    inner = sum(t.get(k, 0.0) for k in ("compile_s", "sampling_s", "post_s", "diagnostics_s"))
+    inner = sum(
+        t.get(k, 0.0)
+        for k in ("compile_s", "sampling_s", "post_s", "diagnostics_s", "ph_check_fit_s")
+    )
     known = ("import_s", "fit_s", "write_s")
     return {
         "exit_code": code,

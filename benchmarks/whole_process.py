@@ -245,6 +245,7 @@ STAGES = [
     ("sampling_s", "sampling (sampler only)"),
     ("post_s", "post-processing"),
     ("diagnostics_s", "diagnostics"),
+    ("ph_check_fit_s", "PH check (run by fit)"),
     ("write_s", "writing (all files)"),
     ("loo_s", "… of which LOO"),
     ("ppc_s", "… PPC"),

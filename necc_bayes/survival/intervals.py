@@ -391,6 +391,25 @@ def expand(
     )
 
 
+def partition_only(cuts: np.ndarray, horizon: float) -> PersonPeriod:
+    """The intervals of ``cuts`` with no rows: what a prior needs (bounds, widths to ``horizon``).
+
+    :func:`expand` of the data at the same cuts gives the same ``bounds`` and ``widths`` (with
+    ``horizon`` its largest time) but also an ``n x J`` exposure matrix: 2 GB for cuts at
+    each of 12,000 event times at n = 20,000 (issue 21), not needed to draw from the prior.
+    """
+    c = np.asarray(cuts, dtype=float)
+    empty = np.zeros(0, dtype=np.int64)
+    return PersonPeriod(
+        cuts=c,
+        exposure=np.zeros((0, c.size + 1)),
+        interval=empty,
+        event=empty,
+        time=np.zeros(0),
+        horizon=float(horizon),
+    )
+
+
 def interval_labels(pp: PersonPeriod) -> list[str]:
     """Return labels ``"(0, c1]", ..., "(ck, inf)"`` for the intervals."""
     b = pp.bounds

@@ -27,7 +27,7 @@ import pandas as pd
 
 from necc_bayes.report.figures import PriorBands
 from necc_bayes.survival.curves import Profile, condition_on, survival_curve
-from necc_bayes.survival.intervals import event_time_cuts, expand
+from necc_bayes.survival.intervals import event_time_cuts, partition_only
 from necc_bayes.survival.model import PEMInputs, PEMPriors
 from necc_bayes.survival.prior_sample import sample_prior
 
@@ -182,7 +182,8 @@ def prior_predictive_for_fit(
     event_cuts = event_time_cuts(pp.stop, pp.event)
     partitions = {f"fitted (J={pp.n_intervals})": inputs}
     if not np.array_equal(event_cuts, pp.bounds[1:-1]):
-        every = replace(inputs, pp=expand(pp.stop, pp.event, event_cuts, entry=pp.entry))
+        # only the intervals matter to the prior draws: no n x J expansion at these cuts
+        every = replace(inputs, pp=partition_only(event_cuts, float(pp.stop.max())))
         partitions[f"every event time (J={every.pp.n_intervals})"] = every
     draws_of = {}
     tables = []

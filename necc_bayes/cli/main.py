@@ -20,7 +20,7 @@ from necc_bayes._runstate import announce
 from necc_bayes._version import __version__
 from necc_bayes.cli.cache import add_cache
 from necc_bayes.cli.orr import add_orr, add_orr_oc
-from necc_bayes.cli.runtime import run
+from necc_bayes.cli.runtime import limit_blas_threads, run
 from necc_bayes.cli.sweeps import add_sbc, add_sensitivity
 from necc_bayes.errors import EXIT_DIAGNOSTICS_FAILED, EXIT_OK
 
@@ -264,6 +264,7 @@ def _show_warning(
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return the exit code."""
     args = build_parser().parse_args(argv)
+    limit_blas_threads()  # before numpy is imported (runtime.limit_blas_threads)
     if (getattr(args, "quiet", False) or args.command == "reproduce") and not logging.root.handlers:
         # PyMC logs "NUTS[nutpie]: [...]" for every fit unless the root logger is configured
         # before it is imported; --quiet (and reproduce's own progress display) replace those

@@ -145,6 +145,8 @@ def relative_efficiency(idata: xr.DataTree) -> float:
     The mean "mean-ESS" of every posterior quantity divided by the number of draws (1 for a
     single chain).
     """
+    import arviz_stats  # noqa: F401  (registers the .azstats accessor used below)
+
     post = idata["posterior"]
     n_chain, n_draw = post.sizes["chain"], post.sizes["draw"]
     if n_chain == 1:

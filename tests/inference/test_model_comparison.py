@@ -138,3 +138,22 @@ def test_observed_data_hash_survives_netcdf(tmp_path):
     tree.to_netcdf(tmp_path / "p.nc")
     assert observed_data_hash(xr.open_datatree(tmp_path / "p.nc")) == observed_data_hash(tree)
     assert observed_data_hash(_tree(_ll(rng))) is None
+
+
+def test_compare_cli_in_a_fresh_process(tmp_path):
+    # `necc-bayes compare` as a user runs it: nothing imported before (the in-process test
+    # above passes even when the ArviZ accessors are registered only by an earlier import)
+    import subprocess
+    import sys
+
+    rng = np.random.default_rng(9)
+    for name, shift in [("m1", 0.0), ("m2", -0.3)]:
+        (tmp_path / name).mkdir()
+        _tree(_ll(rng, shift), name=f"spec_{name}").to_netcdf(tmp_path / name / "posterior.nc")
+    code = "import sys; from necc_bayes.cli.main import main; sys.exit(main(sys.argv[1:]))"
+    run = subprocess.run(
+        [sys.executable, "-c", code, "compare", str(tmp_path / "m1"), str(tmp_path / "m2")],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "spec_m1" in run.stdout and "elpd" in run.stdout

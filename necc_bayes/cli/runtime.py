@@ -13,16 +13,21 @@ and an exit code (DESIGN §4 and §8):
 * 130 (SIGINT, Ctrl-C) / 143 (SIGTERM) -- interrupted: one line, and nothing at ``--out``
   (outputs are written to a partial directory that an interrupt removes).
 
-A signal is recorded (:mod:`necc_bayes._runstate`) even when a library swallows the
-``KeyboardInterrupt`` it raises (nutpie stops sampling and returns a NaN-padded trace, which
-the completeness check then refuses); a result directory is not committed once a signal was
-recorded, so an interrupted run never writes a complete-looking result.
+Once a signal was received, any error is reported as the interrupt (a Ctrl-C that lands in
+an import leaves a half-imported module, whose next use fails otherwise than with
+``KeyboardInterrupt``). A signal is recorded (:mod:`necc_bayes._runstate`) even when a
+library swallows the ``KeyboardInterrupt`` it raises (nutpie stops sampling and returns a
+NaN-padded trace, which the completeness check then refuses; numba/LLVM compiling in a C
+callback can only print it, which :func:`_unraisable` keeps quiet); the run stops at its next
+check, and a result directory is not committed once a signal was recorded, so an interrupted
+run never writes a complete-looking result.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import os
 import signal
 import sys
@@ -57,6 +62,8 @@ def _signal_handlers() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():  # handlers: main thread only
         yield
         return
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = functools.partial(_unraisable, previous_hook)
     for signum in (signal.SIGINT, signal.SIGTERM):
         current = signal.getsignal(signum)
         if current is signal.SIG_IGN:
@@ -66,8 +73,23 @@ def _signal_handlers() -> Iterator[None]:
     try:
         yield
     finally:
+        sys.unraisablehook = previous_hook
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+def _unraisable(
+    previous: Callable[[sys.UnraisableHookArgs], object], info: sys.UnraisableHookArgs
+) -> None:
+    """Keep quiet about the KeyboardInterrupt a C callback swallowed; report anything else.
+
+    A Ctrl-C that lands while numba/LLVM compiles raises inside a ctypes callback, where Python
+    can only print "Exception ignored ... Traceback". The signal is recorded all the same and
+    the run stops at its next check (:func:`~necc_bayes._runstate.raise_if_interrupted`).
+    """
+    if isinstance(info.exc_value, KeyboardInterrupt) and received_signal():
+        return
+    previous(info)
 
 
 def os_error_line(err: OSError) -> str:
@@ -91,17 +113,24 @@ def run(handler: Callable[[], int]) -> int:
             return handler()
         except KeyboardInterrupt:
             return _interrupted_exit()
-        except IncompleteSamplingError as err:
-            if received_signal():
-                return _interrupted_exit()
-            _say(f"error: {err}", err)
-            return EXIT_ERROR
-        except (InputError, OutputError) as err:
-            _say(str(err), err)
-            return EXIT_BAD_INPUT
-        except OSError as err:
-            _say(f"error: {os_error_line(err)}", err)
-            return EXIT_ERROR
+        except Exception as err:
+            if received_signal():  # a consequence of the interrupt: a sampler that stopped
+                return _interrupted_exit()  # early, a module whose import was cut short, ...
+            return _error_exit(err)
+
+
+def _error_exit(err: Exception) -> int:
+    """One line and the exit code for the errors users cause; anything else is re-raised."""
+    if isinstance(err, IncompleteSamplingError):
+        _say(f"error: {err}", err)
+        return EXIT_ERROR
+    if isinstance(err, InputError | OutputError):
+        _say(str(err), err)
+        return EXIT_BAD_INPUT
+    if isinstance(err, OSError):
+        _say(f"error: {os_error_line(err)}", err)
+        return EXIT_ERROR
+    raise err
 
 
 def _interrupted_exit() -> int:

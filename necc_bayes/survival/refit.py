@@ -37,6 +37,7 @@ import pymc as pm
 import xarray as xr
 from pytensor.compile.sharedvalue import SharedVariable
 
+from necc_bayes._runstate import raise_if_interrupted
 from necc_bayes.inference.compile_cache import compile_model, deterministic_numba
 from necc_bayes.inference.completeness import check_complete
 from necc_bayes.spec.baseline_priors import GammaBaseline, GammaProcessBaseline
@@ -234,6 +235,7 @@ class RefitModel:
             for name, value in values.items():
                 self.model[name].set_value(value)
             idata = self._run_nuts(values, s, progressbar)
+            raise_if_interrupted()  # a Ctrl-C swallowed while compiling or sampling
             check_complete(idata, s.draws, s.chains)  # before any post-processing
             old_terms = [str(t) for t in self.model.coords["term"]]
             idata = _relabel(idata, inputs, old_terms)

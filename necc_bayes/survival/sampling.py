@@ -35,7 +35,7 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 
-from necc_bayes._runstate import announce
+from necc_bayes._runstate import announce, raise_if_interrupted
 from necc_bayes._version import __version__
 from necc_bayes.inference.compile_cache import compile_model, deterministic_numba
 from necc_bayes.inference.completeness import check_complete
@@ -168,6 +168,7 @@ def sample_posterior(
             )
     else:
         idata = _no_free_parameters(draws=s.draws, chains=s.chains)
+    raise_if_interrupted()  # before the checks: a Ctrl-C the sampler swallowed is a Ctrl-C
     check_complete(idata, s.draws, s.chains)  # an interrupted sampler returns NaN-padded
     idata = add_posterior_quantities(
         idata, model, inputs, priors, seed=s.seed, log_likelihood=log_likelihood
@@ -212,6 +213,7 @@ def _sample_nutpie(model: pm.Model, s: SamplerSettings, *, progressbar: bool) ->
 
     announce("compile")  # test-only phase hooks (necc_bayes._runstate): no effect otherwise
     compiled = compile_model(model).compiled
+    raise_if_interrupted()  # a Ctrl-C swallowed inside numba/LLVM while compiling stops here
     announce("sample")
     start = time.time()
     idata = nutpie.sample(

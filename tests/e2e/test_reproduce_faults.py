@@ -184,6 +184,54 @@ def test_a_swallowed_ctrl_c_still_discards_the_result(tmp_path, capsys, use_step
     _nothing_left(out)
 
 
+def test_a_ctrl_c_lost_in_a_c_callback_stops_the_job_at_the_next_step(tmp_path, capsys, use_steps):
+    """As when numba/LLVM compiles: the KeyboardInterrupt is raised inside a ctypes callback,
+    where Python can only print "Exception ignored". Before: no report of that kind was
+    suppressed and the job ran its remaining steps (161 s in the real run) before exit 130."""
+    import ctypes
+
+    ran = []
+
+    def step_compiles(ctx) -> None:
+        callback = ctypes.CFUNCTYPE(None)(lambda: _signal_self(signal.SIGINT)(ctx))
+        callback()  # returns: the exception cannot cross the C frame
+
+    def step_after(ctx) -> None:
+        ran.append(True)
+
+    use_steps(step_writes, step_compiles, step_after)
+    out = tmp_path / "work" / "r"
+    out.parent.mkdir()
+    assert _run(out) == 130
+    err = capsys.readouterr().err
+    assert INTERRUPTED.format("SIGINT") in err.splitlines()
+    assert "Exception ignored" not in err and "Traceback" not in err, err
+    assert ran == []  # stopped before the next step
+    _nothing_left(out)
+
+
+def test_an_error_caused_by_the_interrupt_is_reported_as_the_interrupt(
+    tmp_path, capsys, use_steps
+):
+    """Seen for real: a Ctrl-C in the middle of an import, then an error from the half-imported
+    module -- a traceback and exit 1 before, one line and 130 now."""
+
+    def step_import_cut_short(ctx) -> None:
+        try:
+            _signal_self(signal.SIGINT)(ctx)
+        except KeyboardInterrupt:
+            pass
+        raise AttributeError("partially initialized module 'pymc' has no attribute 'Model'")
+
+    use_steps(step_writes, step_import_cut_short)
+    out = tmp_path / "work" / "r"
+    out.parent.mkdir()
+    assert _run(out) == 130
+    err = capsys.readouterr().err
+    assert INTERRUPTED.format("SIGINT") in err.splitlines() and "Traceback" not in err, err
+    _nothing_left(out)
+
+
 def test_a_failed_overwrite_keeps_the_previous_result(tmp_path, capsys, use_steps):
     use_steps(step_writes, _fits_step(tmp_path), _diag())
     out = tmp_path / "work" / "r"

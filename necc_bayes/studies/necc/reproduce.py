@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from necc_bayes._runstate import announce
+from necc_bayes._runstate import announce, raise_if_interrupted
 from necc_bayes.data.bundled import bundled_path
 from necc_bayes.data.fragility import fragility_table
 from necc_bayes.data.outputs import check_out_dir, write_atomically
@@ -376,6 +376,7 @@ def run_reproduce(
             for label, step in STEPS:
                 task = progress.add_task(label, total=1)
                 start = time.perf_counter()
+                raise_if_interrupted()  # a Ctrl-C a library swallowed: stop, not 20 min on
                 announce(step.__name__)  # test-only phase hook (_runstate)
                 try:
                     step(ctx)

@@ -52,6 +52,46 @@ def test_tasks_drop_missing_rows_per_covariate_and_share_cuts():
     assert int(site.raw.sum()) == int(frame["site_abdominal"].sum())  # type: ignore[union-attr]
 
 
+def test_missing_model_fits_every_patient_for_covariates_with_missing_values():
+    """missing = "model": an incomplete covariate's task is the one-covariate fit with its
+    missing values modelled (what fit() builds for that spec, on the whole cohort's cuts);
+    complete covariates are unchanged."""
+    from necc_bayes.spec.io import load_spec
+    from necc_bayes.survival.fit import prepare
+
+    covs = ["tumor_size_gt4", "site_abdominal"]
+    tasks, skipped = screen_tasks(SPEC, DATA, covs, missing="model")
+    assert skipped == {}
+    size, site = tasks
+    frame = pd.read_csv(DATA)
+    missing = int(frame["tumor_size_gt4"].isna().sum())
+    assert (size.n_dropped, size.n_imputed, size.inputs.X.shape[0]) == (0, missing, 88)
+    assert size.inputs.imputation is not None and site.inputs.imputation is None
+    assert (site.n_dropped, site.n_imputed) == (0, 0)
+    full = check_inputs(SPEC, DATA).cuts
+    np.testing.assert_array_equal(size.inputs.pp.cuts, full)
+    assert size.priors.coefficients == {"tumor_size_gt4": SCREEN_PRIOR}
+    # the same baseline prior fit() resolves for that one-covariate spec (sampled: marginalize
+    # is off with missing = "model")
+    base = load_spec(SPEC)
+    spec = base.model_copy(
+        update={
+            "data": base.data.model_copy(update={"missing": "model"}),
+            "covariates": base.covariates.model_copy(update={"terms": ["tumor_size_gt4"]}),
+            "intervals": base.intervals.model_copy(
+                update={"rule": "fixed", "cuts": [float(c) for c in full], "n": None}
+            ),
+        }
+    )
+    assert size.priors.baseline == prepare(spec, DATA).spec.priors.baseline
+    assert not size.priors.baseline.marginalize
+    # the fit's own design: same rows, same (centred) values where observed
+    np.testing.assert_array_equal(np.isnan(size.inputs.X[:, 0]), frame["tumor_size_gt4"].isna())
+    # the rows of the exposed cell are counted on the recorded values
+    recorded = frame["tumor_size_gt4"].dropna()
+    assert int(np.nansum(size.raw)) == int(recorded.sum())  # type: ignore[arg-type]
+
+
 def test_unfittable_covariate_is_reported_not_fitted(tmp_path):
     frame = pd.read_csv(DATA)
     frame["always_one"] = 1

@@ -49,7 +49,7 @@ def table3_comparison(
     """
     t3 = published.table3(as_printed=True)
     keep = ["term", "hr_median", "hr_low", "hr_high", "p_hr_gt_1"]
-    extra = [c for c in ("n_used", "diagnostics_passed") if c in screen.columns]
+    extra = [c for c in ("n_used", "n_imputed", "diagnostics_passed") if c in screen.columns]
     rows = []
     for model, post, model_name in (
         ("univariate", screen[keep + extra], "univariate screen"),

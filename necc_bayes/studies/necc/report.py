@@ -98,7 +98,9 @@ def _table3_section(ctx: Context) -> Section | None:
         "Paper columns: hazard ratio, 95% CI and p as printed in the published Table 3. "
         "Posterior columns: median HR, 95% equal-tailed credible interval and P(HR > 1) "
         "computed on the SYNTHETIC cohort — univariate rows from the univariate screen "
-        "(Normal(0, 1.5) prior on each log-HR), multivariable rows from models/prs_final.toml. "
+        "(Normal(0, 1.5) prior on each log-HR; a covariate with N/A is fitted on all 88 "
+        "patients with its missing values modelled, data.missing = \"model\": n_imputed in "
+        "screen.csv), multivariable rows from models/prs_final.toml. "
         "Full columns (sources, synthetic Cox fit) in table3_comparison.csv."
     ) + html_table(compact, row_class=lambda r: "fail" if "separation" in r["fragility"] else "")
     return Section(_synthetic("Table 3: published Cox HRs beside posterior HRs"), "table3", body)

@@ -100,14 +100,20 @@ def step_fits(ctx: Context) -> None:
 
 
 def step_screen(ctx: Context) -> None:
-    """Univariate screen: one PEM per Table 3 covariate, compiled once."""
+    """Univariate screen: one PEM per Table 3 covariate (missing values modelled)."""
     sampler = None
     if ctx.draws or ctx.chains:
         sampler = SamplerSettings(
             draws=ctx.draws or 1000, tune=ctx.draws or 1000, chains=ctx.chains or 4
         )
+    # covariates with N/A are fitted on all 88 patients with their missing values modelled
+    # (issue 19), the complete ones as they are
     ctx.tables["screen"] = univariate_screen(
-        bundled_path("models/prs_final.toml"), ctx.cohort_path, TABLE3_TERMS, sampler=sampler
+        bundled_path("models/prs_final.toml"),
+        ctx.cohort_path,
+        TABLE3_TERMS,
+        sampler=sampler,
+        missing="model",
     )
 
 

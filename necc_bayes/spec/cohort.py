@@ -111,9 +111,9 @@ def cohort_conventions(spec: ModelSpec) -> list[str]:
         )
         if d.id is not None:
             out.append(
-                f"rows with the same {d.id} are (start, stop] pieces of one subject's "
-                "follow-up (covariates may change between pieces; curves are for fixed "
-                "covariate paths)"
+                f"rows with the same {d.id} (if any) are (start, stop] pieces of one "
+                "subject's follow-up (covariates may change between pieces; curves are for "
+                "fixed covariate paths)"
             )
     if spec.covariates.strata is not None:
         out.append(

@@ -91,8 +91,8 @@ def test_fit_outputs_state_entry_pieces_strata_and_frailty(tmp_path, capsys):
     assert code == (0 if diag["passed"] else 3)
     assert [f.split(":")[0] for f in diag["cohort_features"]] == [
         "delayed entry",
-        "rows with the same id are (start, stop] pieces of one subject's follow-up (covariates "
-        "may change between pieces; curves are for fixed covariate paths)",
+        "rows with the same id (if any) are (start, stop] pieces of one subject's follow-up "
+        "(covariates may change between pieces; curves are for fixed covariate paths)",
         "strata",
         "frailty",
     ]

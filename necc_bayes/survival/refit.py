@@ -324,8 +324,14 @@ _DATA_NAMES = (
 def _add_hyperparameters(idata: xr.DataTree, values: dict[str, np.ndarray], model) -> None:
     """Record the refit's prior hyperparameters (non-data ``pm.Data``) in ``constant_data``."""
     const = idata["constant_data"].to_dataset()
+
+    def dims(name: str, value: np.ndarray) -> tuple[str, ...]:
+        # containers without named dims (e.g. an imputation model's empty predictor means)
+        named = model.named_vars_to_dims.get(name)
+        return tuple(named) if named else tuple(f"{name}_dim_{i}" for i in range(np.ndim(value)))
+
     extra = {
-        name: (tuple(model.named_vars_to_dims.get(name) or ()), value)
+        name: (dims(name, value), value)
         for name, value in values.items()
         if name not in _DATA_NAMES
     }

@@ -38,15 +38,16 @@ def hr_triplet(median: float, low: float, high: float, digits: int = 3) -> tuple
     return out
 
 
-def prob(p: float) -> str:
-    """A probability: ``< 0.001``, ``> 0.999`` or three decimals."""
+def prob(p: float, decimals: int = 3) -> str:
+    """A probability: ``decimals`` decimals, ``< 0.001`` / ``> 0.999`` (for 3) at the ends."""
     if p is None or math.isnan(p):
         return "–"
-    if p < 0.001:
-        return "< 0.001"
-    if p > 0.999:
-        return "> 0.999"
-    return f"{p:.3f}"
+    edge = 10.0**-decimals
+    if p < edge:
+        return f"< {edge:.{decimals}f}"
+    if p > 1.0 - edge:
+        return f"> {1.0 - edge:.{decimals}f}"
+    return f"{p:.{decimals}f}"
 
 
 def ess(x: float) -> str:

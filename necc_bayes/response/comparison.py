@@ -18,6 +18,7 @@ import pandas as pd
 
 from necc_bayes.errors import Problem, SpecError
 from necc_bayes.evidence import ConflictCheck, conflict_binomial, ess
+from necc_bayes.report.numbers import prob as format_prob
 from necc_bayes.report.orr_figures import ArmCurves, PosteriorCurves
 from necc_bayes.response import beta_binomial as bb
 from necc_bayes.response.beta_binomial import BetaMixture
@@ -159,10 +160,10 @@ class OrrComparison:
                 rows.append((f"  {label} posterior", arm.posterior.describe()))
             if arm.prior_ess >= 2.0:  # an informative prior: say what it is worth
                 rows.append((f"  {label} prior", arm.evidence_line()))
-        rows.append(("P(p_treated > p_control)", f"{self.p_treated_better:.4f}"))
+        rows.append(("P(p_treated > p_control)", format_prob(self.p_treated_better, 4)))
         if self.delta != 0.0:
             rows.append(
-                (f"P(p_treated - p_control > {self.delta:g})", f"{self.p_diff_gt_delta:.4f}")
+                (f"P(p_treated - p_control > {self.delta:g})", format_prob(self.p_diff_gt_delta, 4))
             )
         rows += [
             (
@@ -349,7 +350,7 @@ def format_sensitivity(table: pd.DataFrame, delta: float = 0.0, prob: float = 0.
         "prior (each arm)": table["prior_treated"].tolist(),
         "post. mean treated": [f"{v:.3f}" for v in table["post_mean_treated"]],
         "post. mean control": [f"{v:.3f}" for v in table["post_mean_control"]],
-        "P(p_t > p_c)": [f"{v:.4f}" for v in table["p_treated_better"]],
+        "P(p_t > p_c)": [format_prob(v, 4) for v in table["p_treated_better"]],
         f"diff mean ({pct}% CrI)": [
             f"{m:+.3f} ({lo:+.3f}, {hi:+.3f})"
             for m, lo, hi in zip(
@@ -366,6 +367,6 @@ def format_sensitivity(table: pd.DataFrame, delta: float = 0.0, prob: float = 0.
         ],
     }
     if delta != 0.0:
-        rows[f"P(p_t - p_c > {delta:g})"] = [f"{v:.4f}" for v in table["p_diff_gt_delta"]]
+        rows[f"P(p_t - p_c > {delta:g})"] = [format_prob(v, 4) for v in table["p_diff_gt_delta"]]
     frame = pd.DataFrame(rows, index=table["prior"].tolist()).T
     return frame.to_string()

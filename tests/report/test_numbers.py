@@ -34,3 +34,9 @@ def test_probabilities_at_the_ends_are_bounded_not_rounded():
 
 def test_ess_and_rhat():
     assert ess(3012.7) == "3013" and rhat(1.00049) == "1.000"
+
+
+def test_probabilities_with_four_decimals_are_bounded_at_the_ends():
+    # the ORR comparison prints P(p_t > p_c) with 4 decimals (0.9485): never 1.0000 or 0.0000
+    assert prob(0.99995, 4) == "> 0.9999" and prob(0.00004, 4) == "< 0.0001"
+    assert prob(0.948455, 4) == "0.9485" and prob(1.0, 4) == "> 0.9999"

@@ -189,3 +189,11 @@ def test_edge_counts_zero_and_all():
     res = compare((0, 5), (5, 5), "jeffreys")
     assert res.p_treated_better < 0.01
     assert np.isfinite([res.rr_low, res.rr_high, res.or_low, res.or_high]).all()
+
+
+def test_extreme_probabilities_print_as_bounds_not_as_one():
+    """A certain-looking comparison says ``> 0.9999`` (issue 16: never ``P = 1``)."""
+    res = compare((110, 110), (0, 41), "jeffreys")
+    assert "P(p_treated > p_control)  > 0.9999" in str(res)
+    table = prior_sensitivity((110, 110), (0, 41))
+    assert "1.0000" not in format_sensitivity(table)

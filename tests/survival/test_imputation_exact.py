@@ -7,7 +7,7 @@ b_j)`` on 3 intervals, sampled; prevalence ``pi``: ``logit pi ~ Logistic(0, 1)``
 ``pi ~ Uniform(0, 1)``.
 
 The reference integrates everything but ``beta`` analytically, for every completion ``c`` of
-the 8 missing values (256 of them):
+the 9 missing values (512 of them):
 
     p(beta | D) ∝ N(beta; 0, 1.5) * sum_c [ prod_j Gamma(a_j + d_j) b_j^a_j
                    / (Gamma(a_j) (b_j + S_j(beta, c))^(a_j + d_j)) ] * exp(beta s(c))

@@ -10,9 +10,11 @@ _PRIOR_HELP = (
     "uniform (Beta(1,1), default) | jeffreys (Beta(1/2,1/2)) | beta:A,B | "
     "skeptical:SD[,M] (common Beta for both arms, mean M = pooled rate unless given, sd SD) | "
     "mixture:A,B,W[,C,D] (W*Beta(A,B) + (1-W)*Beta(C,D), C,D = 1,1 by default; weights "
-    "updated as RBesT postmix) | robust:SD[,W] (W*skeptical(SD) + (1-W)*Beta(1,1), W=0.5) | "
+    "updated as RBesT postmix) | robust:SD[,W] (W*skeptical(SD) + (1-W)*Beta(1,1), W=0.5: "
+    "here W weighs the informative part) | "
     "map:FILE[,W] (MAP prior from a CSV/TOML table of studies: study, source, r, n; "
-    "robustified with W*Beta(1,1)) | published:R/N[,W] (Beta(1+R, 1+N-R), robustified)"
+    "robustified to (1-W)*MAP + W*Beta(1,1): here W weighs the vague part) | "
+    "published:R/N[,W] (Beta(1+R, 1+N-R), robustified as map: W on Beta(1,1))"
 )
 
 

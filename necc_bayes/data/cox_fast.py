@@ -131,7 +131,8 @@ def cox_breslow_fast(
             break
         for _ in range(30):  # step halving until the likelihood does not decrease
             new = risk.evaluate(beta + step)
-            if np.isfinite(new[0]) and new[0] >= loglik - 1e-12:
+            # accept unless the likelihood falls by more than its rounding (sums of ~n terms)
+            if np.isfinite(new[0]) and new[0] >= loglik - 1e-10 * max(1.0, abs(loglik)):
                 break
             step = step / 2.0
         else:

@@ -87,7 +87,9 @@ def missing_conventions(missing: str) -> list[str]:
         return [
             'missing = "model": every incomplete covariate has a covariate model and is '
             "integrated out with the survival model (0/1: summed out exactly per subject; "
-            "continuous: latent, sampled); chained in [imputation] order (default: fewest "
+            "continuous: latent, sampled, slopes ~ Normal(0, slope_sigma / sd(x)) on the "
+            "standardised scale, i.e. slope_sigma units of x per unit of each predictor, so "
+            "this prior depends on the unit of x); chained in [imputation] order (default: fewest "
             "missing first); the baseline rates are sampled; the posterior predictive and "
             "proportional-hazards checks use the complete rows"
         ]

@@ -8,6 +8,7 @@ import pytest
 
 from necc_bayes.errors import SpecError
 from necc_bayes.spec.baseline_priors import GammaBaseline, RandomWalkBaseline, resolve_baseline
+from necc_bayes.spec.imputation import missing_conventions
 from necc_bayes.spec.io import parse_spec, spec_hash, to_toml
 from necc_bayes.spec.priors import NormalPrior
 
@@ -67,3 +68,9 @@ def test_group_and_term_priors_are_cross_checked():
     }
     with pytest.raises(SpecError, match="both a per-term prior and group 'sites'"):
         parse_spec(raw)
+
+
+def test_missing_model_header_states_the_unit_dependent_slope_prior():
+    """The resolved spec says that the continuous covariate models' slope prior is per unit of x."""
+    (line,) = missing_conventions("model")
+    assert "Normal(0, slope_sigma / sd(x))" in line and "depends on the unit of x" in line

@@ -222,3 +222,36 @@ def test_small_prior_sweep_compiles_once_and_wider_prior_gives_wider_intervals(t
     out = report.save(tmp_path / "out")
     assert sorted(p.name for p in out.iterdir()) == sorted(SENSITIVITY_FILES)
     assert pd.read_csv(out / "sensitivity.csv").shape[0] == 8
+
+
+def test_power_scaling_keeps_the_diagnosis_in_the_table_not_on_the_console(caplog):
+    """arviz-stats logs 'We detected potential issues ...' when it diagnoses a conflict; the
+    diagnosis is a column of psense.csv, so nothing reaches the console (issue 16: third-party
+    noise silenced)."""
+    import logging
+
+    import xarray as xr
+
+    from necc_bayes.workflows.sensitivity.flags import power_scaling
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(0.0, 1.0, (2, 500, 1))
+
+    def group(name, values):
+        return xr.Dataset(
+            {name: (("chain", "draw", "term"), values)},
+            coords={"chain": [0, 1], "draw": np.arange(500)},
+        )
+
+    tree = xr.DataTree.from_dict(
+        {
+            "posterior": group("log_hr", x),
+            "log_prior": group("log_hr", -25.0 * x**2),  # prior and likelihood far apart
+            "log_likelihood": group("obs", -25.0 * (x - 3.0) ** 2),
+        }
+    )
+    with caplog.at_level(logging.WARNING):
+        table = power_scaling(tree)
+    assert table["diagnosis"].str.startswith("potential").all()
+    assert not [r for r in caplog.records if r.name.startswith("arviz")]
+    assert logging.getLogger("arviz_stats.psense").level == logging.NOTSET  # restored

@@ -7,6 +7,7 @@ whose conclusion is not the same in every setting.
 
 from __future__ import annotations
 
+import logging
 import warnings
 
 import pandas as pd
@@ -76,7 +77,15 @@ def power_scaling(idata: xr.DataTree, var_names: tuple[str, ...] = ("log_hr",)) 
     """
     import arviz as az
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        table = az.psense_summary(idata, var_names=list(var_names))
+    # arviz-stats logs "We detected potential issues ..." to the console; the diagnosis is in
+    # the table (psense.csv, flags.csv and the report), so the console line is noise
+    log = logging.getLogger("arviz_stats.psense")
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            table = az.psense_summary(idata, var_names=list(var_names))
+    finally:
+        log.setLevel(level)
     return table.rename_axis("parameter").reset_index()

@@ -69,3 +69,52 @@ def test_prior_dominated_column_is_the_posterior_to_prior_sd_ratio():
     again = with_prior_scale(table.drop(columns=["prior_sd", "sd_ratio", "prior_dominated"]),
                              result.spec)
     pd.testing.assert_frame_equal(again, table)
+
+
+def test_robust_mixture_prior_is_judged_by_the_component_the_posterior_supports():
+    """Review finding (issue 16/20): the whole mixture's SD is the vague component's, so a
+    posterior equal to the published estimate read as data-dominated. References: the
+    membership-weighted geometric mean of the SDs by hand at a point posterior, the limits, and
+    the one-component case equal to its sigma."""
+    from scipy import stats
+
+    from necc_bayes.survival.prior_scale import supported_mixture_sd
+
+    w, mu, sigma = np.array([0.5, 0.5]), np.array([np.log(1.51), 0.0]), np.array([0.0603, 10.0])
+    # the posterior sits on the published estimate: the informative component carries it
+    at_prior = supported_mixture_sd(w, mu, sigma, float(np.log(1.52)), 0.06)
+    assert at_prior == pytest.approx(0.0603, rel=0.1)  # the vague part keeps ~1.5% membership
+    # the data conflict (posterior at log 4 with SD 0.3): the vague component takes the weight
+    conflict = supported_mixture_sd(w, mu, sigma, float(np.log(4.0)), 0.3)
+    assert conflict > 5.0
+    # one component: its own SD
+    assert supported_mixture_sd(w[:1] * 2, mu[:1], sigma[:1], 0.3, 0.1) == pytest.approx(0.0603)
+    # a membership computed by hand at a single posterior point (posterior SD -> 0)
+    b = 0.2
+    dens = w * stats.norm.pdf(b, mu, sigma)
+    r = dens / dens.sum()
+    by_hand = float(np.exp(np.sum(r * np.log(sigma))))
+    assert supported_mixture_sd(w, mu, sigma, b, 1e-9) == pytest.approx(by_hand, rel=1e-9)
+
+
+def test_published_robust_prior_on_the_estimate_is_prior_dominated():
+    """with_prior_scale on a spec with a robustified published prior (the study example's
+    n_sites_gt1: HR 1.51 (1.34-1.70), robust_weight 0.5): a posterior as narrow as the
+    published estimate is prior-dominated (it was sd_ratio 0.011, False)."""
+    spec = parse_spec(
+        {
+            "name": "t",
+            "data": {"time": "t", "event": "e"},
+            "covariates": {"terms": ["x"]},
+            "priors": {
+                "terms": {
+                    "x": {"dist": "published", "hr": 1.51, "low": 1.34, "high": 1.70,
+                          "robust_weight": 0.5}
+                }
+            },
+        }
+    )
+    table = pd.DataFrame({"term": ["x"], "log_hr_mean": [np.log(1.52)], "log_hr_sd": [0.058]})
+    row = with_prior_scale(table, spec).iloc[0]
+    assert row["prior_sd"] == pytest.approx((np.log(1.70) - np.log(1.34)) / (2 * 1.96), rel=0.1)
+    assert bool(row["prior_dominated"])

@@ -4,8 +4,9 @@ One model compiled once, refitted to 100 cohorts with proportional hazards and 5
 log-HR of a standard-normal covariate stepping from -0.9 to 0 at t = 6 (the veteran karno
 pattern), n = 120, 2 chains x 250 draws. Expected from the larger run recorded in
 ``necc_bayes/workflows/ph_calibration.py`` (300 / 150 simulations, gamma-process baseline):
-size 0.06-0.08 per row (Monte Carlo SE 0.013), power 0.87 for ``z``. Bounds: with 100 simulations at a true size of 0.05, more than 12 flags
-has probability 0.002; with 50 at power 0.87, fewer than 33 has probability < 0.001.
+size 0.06-0.08 per row (Monte Carlo SE 0.013), power 0.87 for ``z``. Bounds: with 100
+simulations at a true size of 0.05, more than 12 flags has probability 0.002; with 50 at
+power 0.87, fewer than 33 has probability < 0.001.
 Takes about 1.5-3 minutes on 2 shared cores (compilation ~30 s, ~0.5 s per refit and check).
 """
 

@@ -16,7 +16,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from necc_bayes.errors import ConvergenceWarning, ProportionalHazardsWarning, SparseDataWarning
+from necc_bayes.errors import (
+    ConvergenceWarning,
+    PriorScaleWarning,
+    ProportionalHazardsWarning,
+    SparseDataWarning,
+)
 from necc_bayes.inference.diagnostics import (
     check_convergence,
     distinct_worst_parameters,
@@ -118,7 +123,9 @@ def test_bad_fit_fails_with_the_parameter_named(tmp_path):
     assert conv and any(named.search(str(w.message)) for w in conv)
     # the fit's other checks may warn too (a PH flag from 50 draws): only errors of another
     # kind would be a failure here
-    expected = ConvergenceWarning | SparseDataWarning | ProportionalHazardsWarning
+    expected = (
+        ConvergenceWarning | SparseDataWarning | ProportionalHazardsWarning | PriorScaleWarning
+    )
     other = [w for w in caught if not issubclass(w.category, expected)]
     assert not other, [str(w.message) for w in other]
 
@@ -132,6 +139,7 @@ def test_good_fit_passes_and_writes_ppc(tmp_path):
         # the cohort is simulated under PH; its check flags trt at ppp 0.03 (a false alarm, as
         # 5% of PH cohorts are at alpha 0.05; the PH check's size is tested in tests/survival)
         warnings.simplefilter("ignore", ProportionalHazardsWarning)
+        warnings.simplefilter("ignore", PriorScaleWarning)  # age in years, per-unit default
         result = _fit(tmp_path, {"chains": 2, "draws": 1000, "tune": 1000})
     diag = result.diagnostics()
     assert diag.passed, diag.failures
@@ -183,6 +191,7 @@ def test_rossi_ppc_coverage(tmp_path, capsys):
         # its documentation's check_assumptions example reject it too): the fit says so, which
         # is not what this test checks
         warnings.simplefilter("ignore", ProportionalHazardsWarning)
+        warnings.simplefilter("ignore", PriorScaleWarning)  # rossi's age and prio per unit
         result = fit(spec, csv, progressbar=False)
     assert result.diagnostics().passed
     ppc = posterior_predictive_check(result)

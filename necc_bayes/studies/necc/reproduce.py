@@ -298,7 +298,7 @@ def _mkdir(path: Path) -> Path:
 STEPS: list[tuple[str, Callable[[Context], None]]] = [
     ("fragility: sparse cells and separation", step_fragility),
     ("fitting the multivariable, hierarchical and group models", step_fits),
-    ("univariate screen (one compiled model)", step_screen),
+    ("univariate screen (compiled once per model structure)", step_screen),
     ("comparing with the paper", step_comparisons),
     ("proportional hazards of the final and multivariable models", step_ph),
     ("the multivariable model on all patients (missing covariates modelled)", step_missing),

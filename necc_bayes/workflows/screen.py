@@ -102,6 +102,25 @@ def _screen_spec(base: ModelSpec, term: str, missing: str = "drop") -> ModelSpec
     )
 
 
+def _dropped_task(
+    base: ModelSpec,
+    frame: pd.DataFrame,
+    source: str,
+    term: str,
+    cuts: np.ndarray,
+    prior: NormalPrior,
+) -> tuple[PEMInputs, PEMPriors, np.ndarray, int]:
+    """Inputs and priors of one covariate fitted on the rows where it is recorded."""
+    cohort = validate(frame, _screen_spec(base, term), source)
+    pp = expand(cohort.time, cohort.event, cuts, entry=cohort.entry)
+    rate = cohort.n_events / cohort.time_at_risk
+    priors = PEMPriors(
+        coefficients={term: prior}, groups=[], baseline=resolve_baseline(base.priors.baseline, rate)
+    )
+    inputs = PEMInputs(X=cohort.design.X_model, terms=[term], pp=pp, ids=cohort.ids)
+    return inputs, priors, cohort.design.X[:, 0], len(cohort.dropped_rows)
+
+
 def _modelled_task(
     base: ModelSpec, data: str | Path, term: str, cuts: np.ndarray, prior: NormalPrior
 ) -> tuple[PEMInputs, PEMPriors, np.ndarray]:
@@ -160,39 +179,18 @@ def screen_tasks(
     sampler = sampler or s
     tasks, skipped = [], {}
     for term in covariates:
-        if missing == "model" and term in frame.columns and frame[term].isna().any():
-            try:
-                inputs, priors, raw = _modelled_task(base, data, term, full.cuts, prior)
-            except InputError as err:
-                skipped[term] = "; ".join(p.message for p in err.problems)
-                continue
-            tasks.append(
-                ScreenTask(
-                    term=term,
-                    inputs=inputs,
-                    priors=priors,
-                    seed=s.seed,
-                    sampler=sampler,
-                    thresholds=d,
-                    ci_prob=base.summaries.ci_prob,
-                    n_imputed=int(np.isnan(raw).sum()),
-                    raw=raw,
-                )
-            )
-            continue
+        modelled = missing == "model" and term in frame.columns and frame[term].isna().any()
         try:
-            cohort = validate(frame, _screen_spec(base, term), str(data))
+            if modelled:
+                inputs, priors, raw = _modelled_task(base, data, term, full.cuts, prior)
+                n_dropped = 0
+            else:
+                inputs, priors, raw, n_dropped = _dropped_task(
+                    base, frame, str(data), term, full.cuts, prior
+                )
         except InputError as err:
             skipped[term] = "; ".join(p.message for p in err.problems)
             continue
-        pp = expand(cohort.time, cohort.event, full.cuts, entry=cohort.entry)
-        rate = cohort.n_events / cohort.time_at_risk
-        priors = PEMPriors(
-            coefficients={term: prior},
-            groups=[],
-            baseline=resolve_baseline(base.priors.baseline, rate),
-        )
-        inputs = PEMInputs(X=cohort.design.X_model, terms=[term], pp=pp, ids=cohort.ids)
         tasks.append(
             ScreenTask(
                 term=term,
@@ -202,8 +200,9 @@ def screen_tasks(
                 sampler=sampler,
                 thresholds=d,
                 ci_prob=base.summaries.ci_prob,
-                n_dropped=len(cohort.dropped_rows),
-                raw=cohort.design.X[:, 0],
+                n_dropped=n_dropped,
+                n_imputed=int(np.isnan(raw).sum()),
+                raw=raw,
             )
         )
     return tasks, skipped

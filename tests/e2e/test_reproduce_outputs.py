@@ -319,6 +319,17 @@ def test_fragility_counts_match_the_cohort_file(reproduce_run):
         assert ("separation" in row["flags"]) == separated, term
 
 
+def test_screen_models_each_covariates_missing_values_counted_from_the_cohort_file(reproduce_run):
+    """screen.csv: a Table 3 covariate with empty cells in the cohort file is fitted on all
+    patients with those cells modelled (n_imputed = empty cells, counted with the csv module;
+    n_dropped = 0); a complete one uses every patient."""
+    cohort = read_csv(COHORT)
+    for row in read_csv(reproduce_run.out / "screen.csv"):
+        empty = sum(p[row["term"]] == "" for p in cohort)
+        assert (int(row["n_imputed"]), int(row["n_dropped"])) == (empty, 0), row["term"]
+        assert int(row["n_used"]) == len(cohort), row["term"]
+
+
 # --------------------------------------------------------------------------- synthetic label
 
 

@@ -20,7 +20,7 @@ from necc_bayes._runstate import announce
 from necc_bayes._version import __version__
 from necc_bayes.cli.cache import add_cache
 from necc_bayes.cli.orr import add_orr, add_orr_oc
-from necc_bayes.cli.runtime import limit_blas_threads, run
+from necc_bayes.cli.runtime import leave_objects_to_os, limit_blas_threads, run, short_lived_gc
 from necc_bayes.cli.sweeps import add_sbc, add_sensitivity
 from necc_bayes.errors import EXIT_DIAGNOSTICS_FAILED, EXIT_OK
 
@@ -280,5 +280,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run(call)
 
 
+def console() -> None:
+    """The installed ``necc-bayes`` script: :func:`main` in a process that ends with it.
+
+    Calls :func:`main` with the command line, collector tuned for one short-lived run
+    (:func:`~necc_bayes.cli.runtime.short_lived_gc`,
+    :func:`~necc_bayes.cli.runtime.leave_objects_to_os`), and exits with its code. Code that
+    calls :func:`main` in its own process (tests, notebooks) keeps its collector as it was.
+    """
+    short_lived_gc()
+    code = main()
+    leave_objects_to_os()
+    sys.exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    console()

@@ -165,10 +165,25 @@ def labelled_figure(
     return figure(to_data_uri(fig, fmt=fmt), text, alt)
 
 
+SVG_RC = {"svg.fonttype": "none", "svg.hashsalt": "necc-bayes"}
+"""How :func:`to_data_uri` writes SVG: text as ``<text>`` (font family DejaVu Sans, then the
+usual sans-serif fallbacks ending in ``sans-serif``) rather than glyph outlines, and element
+ids from a fixed salt, so the same figure gives the same bytes."""
+
+
 def to_data_uri(fig: Figure, fmt: str = "svg", dpi: int = 110) -> str:
-    """Return the figure as a ``data:image/svg+xml;base64,...`` or ``data:image/png`` URI."""
+    """Return the figure as a ``data:image/svg+xml;base64,...`` or ``data:image/png`` URI.
+
+    The figure is saved at its own size, drawn once: every figure of this package is laid out
+    (``tight_layout``) when it is made, so cropping to the drawn extent
+    (``bbox_inches="tight"``, which draws everything twice) would only trim the margin. SVG
+    is written as :data:`SVG_RC` says.
+    """
+    from matplotlib import rc_context
+
     buf = io.BytesIO()
-    fig.savefig(buf, format=fmt, dpi=dpi, bbox_inches="tight", metadata=_metadata(fig, fmt))
+    with rc_context(SVG_RC):
+        fig.savefig(buf, format=fmt, dpi=dpi, metadata=_metadata(fig, fmt))
     mime = "image/svg+xml" if fmt == "svg" else f"image/{fmt}"
     return f"data:{mime};base64,{base64.b64encode(buf.getvalue()).decode('ascii')}"
 
@@ -216,8 +231,12 @@ def forest_plot(hr: pd.DataFrame, ci_prob: float = 0.95) -> Figure:
     if ticks.size >= 2:
         ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
     ax.xaxis.set_minor_formatter(NullFormatter())
-    ax.set_yticks(
-        y, [f"{t}  (P(HR>1) = {p:.2f})" for t, p in zip(hr.term, hr.p_hr_gt_1, strict=True)]
+    ax.set_yticks(  # " \N{NO-BREAK SPACE}": two spaces that SVG text does not collapse into one
+        y,
+        [
+            f"{t} \N{NO-BREAK SPACE}(P(HR>1) = {p:.2f})"
+            for t, p in zip(hr.term, hr.p_hr_gt_1, strict=True)
+        ],
     )
     ax.set_xlabel(f"hazard ratio (median, {ci_prob:.0%} equal-tailed interval)")
     ax.set_title("Posterior hazard ratios")

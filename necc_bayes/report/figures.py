@@ -165,24 +165,20 @@ def labelled_figure(
     return figure(to_data_uri(fig, fmt=fmt), text, alt)
 
 
-SVG_RC = {"svg.fonttype": "none", "svg.hashsalt": "necc-bayes"}
-"""How :func:`to_data_uri` writes SVG: text as ``<text>`` (font family DejaVu Sans, then the
-usual sans-serif fallbacks ending in ``sans-serif``) rather than glyph outlines, and element
-ids from a fixed salt, so the same figure gives the same bytes."""
-
-
 def to_data_uri(fig: Figure, fmt: str = "svg", dpi: int = 110) -> str:
     """Return the figure as a ``data:image/svg+xml;base64,...`` or ``data:image/png`` URI.
 
     The figure is saved at its own size, drawn once: every figure of this package is laid out
     (``tight_layout``) when it is made, so cropping to the drawn extent
     (``bbox_inches="tight"``, which draws everything twice) would only trim the margin. SVG
-    is written as :data:`SVG_RC` says.
+    text stays ``<text>`` (font family DejaVu Sans, then the usual fallbacks ending in
+    ``sans-serif``) rather than glyph outlines, and element ids come from a fixed salt, so the
+    same figure gives the same bytes.
     """
     from matplotlib import rc_context
 
     buf = io.BytesIO()
-    with rc_context(SVG_RC):
+    with rc_context({"svg.fonttype": "none", "svg.hashsalt": "necc-bayes"}):
         fig.savefig(buf, format=fmt, dpi=dpi, metadata=_metadata(fig, fmt))
     mime = "image/svg+xml" if fmt == "svg" else f"image/{fmt}"
     return f"data:{mime};base64,{base64.b64encode(buf.getvalue()).decode('ascii')}"

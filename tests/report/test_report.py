@@ -54,6 +54,19 @@ def test_report_is_self_contained(good_html):
     assert "<link" not in good_html
 
 
+def test_same_fit_gives_the_same_report_bytes_and_svg_text_is_text(tmp_path, good_html):
+    # reference: the rendered page itself; SVG element ids come from a fixed salt (without it,
+    # matplotlib salts them with a fresh uuid per figure and no two reports are equal)
+    import base64
+
+    result = fake_result(tmp_path)
+    assert render_fit_report(result) == render_fit_report(result)
+    uris = re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', good_html)
+    forest = base64.b64decode(uris[0]).decode("utf-8")
+    assert ">Posterior hazard ratios</text>" in forest  # text, not glyph outlines
+    assert "sans-serif" in forest  # the font-family list ends in a generic family
+
+
 def test_bad_fit_report_names_the_parameter(tmp_path):
     html = render_fit_report(fake_result(tmp_path, stuck_chain=True))
     assert "FAILED" in html

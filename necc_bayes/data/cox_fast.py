@@ -3,9 +3,10 @@
 statsmodels' ``PHReg`` (:func:`~necc_bayes.data.reference.cox_breslow`, the reference used
 everywhere else) loops in Python over the event times in every likelihood, gradient and
 Hessian evaluation: the fragility check's eleven fits took 41 s at n = 20,000 (issue 21) and
-would take hours at 10^6. Here the risk-set sums are cumulative sums over the rows sorted by
-time (minus those over the entry times with delayed entry), so one Newton step costs
-``O(n p^2)`` numpy work.
+would take hours at 10^6. Here the risk-set sums are weighted counts per event-time bin
+summed from the last bin back, so one Newton step costs ``O(n p^2)`` numpy work and memory
+``O(n p)``; the risk-set structure (:class:`RiskSets`: which event times each row is at risk
+at) depends on the times only and is shared by every fit on the same rows.
 
 The partial log-likelihood (Breslow), with unique event times ``u_k``, ``d_k`` events and
 covariate sum ``s_k`` of those events, risk set ``R_k = {i: entry_i < u_k <= time_i}`` and
@@ -13,9 +14,11 @@ covariate sum ``s_k`` of those events, risk set ``R_k = {i: entry_i < u_k <= tim
 
     l(beta) = sum_k s_k' beta - d_k log S0_k,   S0_k = sum_{R_k} w_i,
     grad    = sum_k s_k - d_k S1_k / S0_k,      S1_k = sum_{R_k} w_i x_i,
-    -Hess   = sum_k d_k (S2_k / S0_k - S1_k S1_k' / S0_k^2).
+    -Hess   = sum_k d_k (S2_k / S0_k - S1_k S1_k' / S0_k^2)
+            = sum_i w_i c_i x_i x_i' - sum_k d_k m_k m_k',   c_i = sum_{k: i in R_k} d_k / S0_k,
 
-Newton's method from 0 with step halving; the fit counts as converged, as
+with ``m_k = S1_k / S0_k``: the second form needs no ``S2_k`` (a ``p x p`` matrix per event
+time). Newton's method from 0 with step halving; the fit counts as converged, as
 :func:`~necc_bayes.data.reference.cox_breslow`'s does, when the iteration converged, the
 estimate and its standard errors are finite, ``|beta| < 10`` and ``se < 10``.
 """
@@ -30,66 +33,76 @@ MAX_ITER = 50
 TOL = 1e-9  # on the Newton decrement
 
 
-class _RiskSets:
-    """Risk-set sums at the unique event times for any ``beta`` (cumulative sums)."""
+class RiskSets:
+    """Which unique event times each row is at risk at (shared by fits on the same rows).
 
-    def __init__(
-        self, time: np.ndarray, event: np.ndarray, X: np.ndarray, entry: np.ndarray | None
-    ):
-        order = np.argsort(-time, kind="stable")  # descending: cumsum = sum over time >= t
-        self.X = X
-        self.t_desc = time[order]
-        self.order = order
-        ev = event > 0
-        self.u, inverse = np.unique(time[ev], return_inverse=True)
+    Row ``i`` is in the risk set ``R_k`` of event time ``u_k`` for ``k_entry[i] <= k < k_time[i]``.
+
+    Parameters
+    ----------
+    time, event : ndarray, shape (n,)
+        Follow-up times and 0/1 event indicators.
+    entry : ndarray, shape (n,), optional
+        Entry times (delayed entry).
+    """
+
+    def __init__(self, time: np.ndarray, event: np.ndarray, entry: np.ndarray | None = None):
+        time = np.asarray(time, dtype=float)
+        self.events = np.asarray(event, dtype=float) > 0
+        self.u, inverse = np.unique(time[self.events], return_inverse=True)
         self.d = np.bincount(inverse, minlength=self.u.size).astype(float)
-        self.s = np.zeros((self.u.size, X.shape[1]))
-        np.add.at(self.s, inverse, X[ev])
-        # rows with time >= u_k: the first positions of the descending order
-        self.n_exit = np.searchsorted(-self.t_desc, -self.u, side="right")
-        self.entry_order = None
-        if entry is not None:
-            e_order = np.argsort(-entry, kind="stable")
-            self.entry_order = e_order
-            # rows with entry >= u_k are not at risk at u_k
-            self.n_entry = np.searchsorted(-entry[e_order], -self.u, side="right")
+        self.k_time = np.searchsorted(self.u, time, side="right")  # u_k <= time_i: k < k_time
+        self.k_entry = (  # u_k <= entry_i: not yet at risk at u_k
+            None if entry is None
+            else np.searchsorted(self.u, np.asarray(entry, dtype=float), side="right")
+        )
+        self.n = time.size
 
-    def _sums(self, values: np.ndarray) -> np.ndarray:
-        """``sum_{R_k} values_i`` for every event time (``values`` shape (n, ...))."""
+    def sums(self, values: np.ndarray) -> np.ndarray:
+        """``sum_{i in R_k} values_i`` for every event time ``k`` (``values`` shape (n,))."""
+        K = self.u.size
 
-        def at(order: np.ndarray, counts: np.ndarray) -> np.ndarray:
-            c = np.cumsum(values[order], axis=0)
-            c = np.concatenate([np.zeros((1, *values.shape[1:])), c])
-            return c[counts]
+        def beyond(bins: np.ndarray) -> np.ndarray:  # sum over rows with bin > k, k < K
+            per_bin = np.bincount(bins, weights=values, minlength=K + 1)
+            return np.cumsum(per_bin[::-1])[::-1][1:]
 
-        out = at(self.order, self.n_exit)
-        if self.entry_order is not None:
-            out = out - at(self.entry_order, self.n_entry)
+        out = beyond(self.k_time)
+        if self.k_entry is not None:
+            out = out - beyond(self.k_entry)
         return out
 
-    def evaluate(self, beta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-        """Log partial likelihood, gradient and information at ``beta``."""
-        eta = self.X @ beta
+    def per_row(self, a: np.ndarray) -> np.ndarray:
+        """``sum_{k: i in R_k} a_k`` for every row ``i`` (``a`` shape (K,))."""
+        A = np.concatenate([[0.0], np.cumsum(a)])
+        out = A[self.k_time]
+        if self.k_entry is not None:
+            out = out - A[self.k_entry]
+        return out
+
+    def evaluate(self, X: np.ndarray, beta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        """Log partial likelihood, gradient and information at ``beta`` (module docstring)."""
+        eta = X @ beta
         shift = float(eta.max()) if eta.size else 0.0
         w = np.exp(eta - shift)
-        S0 = self._sums(w)
-        S1 = self._sums(w[:, None] * self.X)
-        p = self.X.shape[1]
-        S2 = self._sums(
-            (w[:, None, None] * self.X[:, :, None] * self.X[:, None, :]).reshape(-1, p * p)
-        )
-        S2 = S2.reshape(-1, p, p)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            loglik = float(self.s.sum(axis=0) @ beta - (self.d * (np.log(S0) + shift)).sum())
+        S0 = self.sums(w)
+        S1 = np.column_stack([self.sums(w * X[:, j]) for j in range(X.shape[1])])
+        s = X[self.events].sum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            loglik = float(s @ beta - (self.d * (np.log(S0) + shift)).sum())
             mean = S1 / S0[:, None]
-            grad = self.s.sum(axis=0) - (self.d[:, None] * mean).sum(axis=0)
-            cov = S2 / S0[:, None, None] - mean[:, :, None] * mean[:, None, :]
-            info = (self.d[:, None, None] * cov).sum(axis=0)
+            grad = s - (self.d[:, None] * mean).sum(axis=0)
+            c = self.per_row(self.d / S0)
+            info = X.T @ ((w * c)[:, None] * X) - mean.T @ (self.d[:, None] * mean)
         return loglik, grad, info
 
 
 def cox_breslow_fast(
-    time: np.ndarray, event: np.ndarray, X: np.ndarray, entry: np.ndarray | None = None
+    time: np.ndarray,
+    event: np.ndarray,
+    X: np.ndarray,
+    entry: np.ndarray | None = None,
+    *,
+    risk: RiskSets | None = None,
 ) -> CoxFit:
     """Fit the Cox model with Breslow ties by vectorised Newton steps (module docstring).
 
@@ -101,22 +114,19 @@ def cox_breslow_fast(
         Covariates (standardised by the fragility check).
     entry : ndarray, shape (n,), optional
         Entry times (delayed entry).
+    risk : RiskSets, optional
+        ``RiskSets(time, event, entry)`` when already built (several fits on the same rows).
 
     Returns
     -------
     CoxFit
     """
-    time = np.asarray(time, dtype=float)
     X = np.asarray(X, dtype=float)
-    risk = _RiskSets(
-        time,
-        np.asarray(event, dtype=float),
-        X,
-        None if entry is None else np.asarray(entry, dtype=float),
-    )
+    if risk is None:
+        risk = RiskSets(time, event, entry)
     p = X.shape[1]
     beta = np.zeros(p)
-    loglik, grad, info = risk.evaluate(beta)
+    loglik, grad, info = risk.evaluate(X, beta)
     converged = False
     for _ in range(MAX_ITER):
         try:
@@ -130,7 +140,7 @@ def cox_breslow_fast(
             converged = True
             break
         for _ in range(30):  # step halving until the likelihood does not decrease
-            new = risk.evaluate(beta + step)
+            new = risk.evaluate(X, beta + step)
             # accept unless the likelihood falls by more than its rounding (sums of ~n terms)
             if np.isfinite(new[0]) and new[0] >= loglik - 1e-10 * max(1.0, abs(loglik)):
                 break

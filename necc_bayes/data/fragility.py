@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from necc_bayes.data.cox_fast import cox_breslow_fast
+from necc_bayes.data.cox_fast import RiskSets, cox_breslow_fast
 from necc_bayes.data.reference import CoxFit, cox_breslow
 
 FAST_COX_ROWS = 5_000
@@ -31,9 +31,25 @@ check is unchanged.
 """
 
 
-def _cox(time: np.ndarray, event: np.ndarray, X: np.ndarray, entry: np.ndarray | None) -> CoxFit:
-    fit = cox_breslow_fast if time.size > FAST_COX_ROWS else cox_breslow
-    return fit(time, event, X, entry=entry)
+class _CoxFits:
+    """The check's Cox fits on subsets of one cohort's rows, sharing the risk sets of all rows."""
+
+    def __init__(self, time: np.ndarray, event: np.ndarray, entry: np.ndarray | None):
+        self.time, self.event, self.entry = time, event, entry
+        self._all: RiskSets | None = None
+
+    def fit(self, rows: np.ndarray, X: np.ndarray) -> CoxFit:
+        """The Cox fit of ``X`` on the rows ``rows`` (boolean mask) of the cohort."""
+        t, e = self.time[rows], self.event[rows]
+        start = None if self.entry is None else self.entry[rows]
+        if t.size <= FAST_COX_ROWS:
+            return cox_breslow(t, e, X, entry=start)
+        if not rows.all():
+            return cox_breslow_fast(t, e, X, entry=start)
+        if self._all is None:
+            self._all = RiskSets(t, e, start)
+        return cox_breslow_fast(t, e, X, entry=start, risk=self._all)
+
 
 MIN_LEVEL_N = 10
 MIN_LEVEL_EVENTS = 5
@@ -250,11 +266,10 @@ def design_fragility(
     X = np.asarray(X, dtype=float)
     t = np.asarray(time, dtype=float)
     e = np.asarray(event, dtype=float)
-    start = None if entry is None else np.asarray(entry, dtype=float)
+    cox_fits = _CoxFits(t, e, None if entry is None else np.asarray(entry, dtype=float))
     for k, (term, is_binary) in enumerate(zip(terms, binary, strict=True)):
         seen = np.isfinite(X[:, k])  # missing = "model": a term is checked where observed
-        cox = _cox(t[seen], e[seen], _standardised(X[seen][:, [k]]),
-                   None if start is None else start[seen])
+        cox = cox_fits.fit(seen, _standardised(X[seen, k][:, None]))
         row: dict[str, object] = {"term": term, "kind": "binary" if is_binary else "continuous"}
         flags: list[str] = []
         if is_binary:
@@ -275,9 +290,5 @@ def design_fragility(
     for c in ("n_0", "n_1", "events_0", "events_1"):
         table[c] = table[c].astype("Int64")
     complete = np.isfinite(X).all(axis=1)  # the joint fit on the complete rows
-    joint = (
-        _cox(t[complete], e[complete], _standardised(X[complete]),
-             None if start is None else start[complete]).converged
-        if len(terms) else True
-    )
+    joint = cox_fits.fit(complete, _standardised(X[complete])).converged if len(terms) else True
     return Fragility(table, int(e.sum()), len(terms), joint)

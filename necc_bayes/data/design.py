@@ -9,12 +9,13 @@ side is coded by formulaic (:mod:`necc_bayes.data.formula_design`). Either way
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from necc_bayes.data.columns import as_text, column_kind, levels_of
+from necc_bayes.data.columns import Columns
 from necc_bayes.data.formula_design import formula_columns, materialize, typed_columns
 from necc_bayes.spec.model import ModelSpec, ordinal_term
 
@@ -61,9 +62,13 @@ class Design:
     @property
     def binary(self) -> list[bool]:
         """Whether each term only takes the values 0 and 1."""
-        return [
+        return list(self._binary)
+
+    @cached_property
+    def _binary(self) -> tuple[bool, ...]:
+        return tuple(
             bool(np.isin(np.unique(col[~np.isnan(col)]), [0.0, 1.0]).all()) for col in self.X.T
-        ]
+        )
 
     @property
     def incomplete(self) -> list[str]:
@@ -86,19 +91,23 @@ def covariate_columns(frame: pd.DataFrame, spec: ModelSpec, source: str = "<data
     return formula_columns(rhs, [str(c) for c in frame.columns], source)
 
 
-def coding_levels(frame: pd.DataFrame, spec: ModelSpec, columns: list[str]) -> dict[str, list[str]]:
+def coding_levels(
+    frame: pd.DataFrame, spec: ModelSpec, columns: list[str], values: Columns | None = None
+) -> dict[str, list[str]]:
     """Levels (reference first) of every categorical column among ``columns``.
 
     A column is categorical when ``covariates.categorical`` declares it or its values are all
     text (:func:`necc_bayes.data.columns.column_kind`); ordinal columns are numeric.
+    ``values`` is ``Columns(frame)`` when already made (each column converted once).
     """
+    values = Columns(frame) if values is None else values
     out = {}
     for col in columns:
         section = spec.covariates.categorical.get(col)
         if col in spec.covariates.ordinal:
             continue
-        if column_kind(frame[col], section is not None) == "categorical":
-            out[col] = levels_of(frame[col], section)[0]
+        if values.kind(col, section is not None) == "categorical":
+            out[col] = values.levels(col, section)
     return out
 
 
@@ -109,6 +118,7 @@ def build_design(
     *,
     source: str = "<data>",
     encoder: Any = None,
+    values: Columns | None = None,
 ) -> Design:
     """Encode the spec's covariate terms (or formula) from an already-validated frame.
 
@@ -125,6 +135,8 @@ def build_design(
         Where the data came from (messages).
     encoder : formulaic ModelSpec, optional
         A formula fit's encoder, to code new rows exactly as the fitted data.
+    values : Columns, optional
+        ``Columns(frame)`` when already made (each column converted once).
 
     Returns
     -------
@@ -132,11 +144,12 @@ def build_design(
         The design matrix and its term names.
     """
     columns = covariate_columns(frame, spec, source)
+    values = Columns(frame) if values is None else values
     if levels is None:
-        levels = coding_levels(frame, spec, columns)
+        levels = coding_levels(frame, spec, columns, values)
     rhs = spec.formula_rhs
     if rhs is not None:
-        typed = typed_columns(frame, columns, levels)
+        typed = typed_columns(frame, columns, levels, values)
         X_f, terms_f, origin_f, model_spec = materialize(rhs, typed, source, encoder)
         return Design(
             X=X_f,
@@ -154,20 +167,18 @@ def build_design(
     for term in spec.covariates.terms:
         ordinal = spec.covariates.ordinal.get(term)
         if ordinal is not None:
-            numeric = pd.to_numeric(frame[term]).to_numpy(dtype=float)
+            numeric = values.numeric(term).to_numpy(dtype=float)
             for cut in ordinal.levels[1:]:
                 cols.append((numeric >= cut).astype(float))
                 terms.append(ordinal_term(term, cut))
                 origin.append(term)
             continue
         if term not in levels:
-            values = frame[term]
-            as_number = values.astype(float) if values.dtype == bool else pd.to_numeric(values)
-            cols.append(as_number.to_numpy(dtype=float))
+            cols.append(values.numeric(term).to_numpy(dtype=float))
             terms.append(term)
             origin.append(term)
             continue
-        text = as_text(frame[term])
+        text = values.text(term)
         for level in levels[term][1:]:
             cols.append((text == level).to_numpy(dtype=float))
             terms.append(f"{term}[{level}]")

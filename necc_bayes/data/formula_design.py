@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from necc_bayes.data.columns import as_text, numeric_values
+from necc_bayes.data.columns import Columns
 from necc_bayes.errors import DataError, Problem, SpecError
 from necc_bayes.spec.model import did_you_mean
 
@@ -82,19 +82,24 @@ def _rename(name: str) -> str:
 
 
 def typed_columns(
-    frame: pd.DataFrame, columns: list[str], levels: dict[str, list[str]]
+    frame: pd.DataFrame,
+    columns: list[str],
+    levels: dict[str, list[str]],
+    values: Columns | None = None,
 ) -> pd.DataFrame:
     """The used columns typed for formulaic: categorical with ``levels`` order, else numbers.
 
     Integral numbers become integers, so that a CSV's ``"1"`` and a DataFrame's ``1.0`` give
-    the same level names (``trt[1]``) under ``C(trt)``.
+    the same level names (``trt[1]``) under ``C(trt)``. ``values`` is ``Columns(frame)`` when
+    already made.
     """
+    values = Columns(frame) if values is None else values
     out: dict[str, Any] = {}
     for col in columns:
         if col in levels:
-            out[col] = pd.Categorical(as_text(frame[col]), categories=levels[col])
+            out[col] = pd.Categorical(values.text(col), categories=levels[col])
             continue
-        num = numeric_values(frame[col])
+        num = values.numeric(col)
         integral = num.notna().all() and bool((num == np.round(num)).all())
         out[col] = (num.astype(np.int64) if integral else num.astype(float)).to_numpy()
     return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))

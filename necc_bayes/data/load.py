@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from necc_bayes.data.columns import as_text, column_kind, event_indicator
+from necc_bayes.data.columns import Columns, event_indicator
 from necc_bayes.data.csv_file import read_csv
 from necc_bayes.data.design import (
     Design,
@@ -116,9 +116,9 @@ def _used_columns(spec: ModelSpec, covariates: list[str]) -> list[str]:
     return cols + [c for c in optional if c] + covariates
 
 
-def _numeric(frame: pd.DataFrame, col: str, problems: list[Problem], rule: str) -> pd.Series:
-    raw = frame[col]
-    num = pd.to_numeric(raw, errors="coerce")
+def _numeric(values: Columns, col: str, problems: list[Problem], rule: str) -> pd.Series:
+    raw = values[col]
+    num = values.coerced(col)
     bad = num.isna() & raw.notna()
     if bad.any():
         examples = sorted(set(raw[bad].tolist()))[:3]
@@ -133,9 +133,9 @@ def _numeric(frame: pd.DataFrame, col: str, problems: list[Problem], rule: str) 
     return num
 
 
-def _check_outcome(frame: pd.DataFrame, spec: ModelSpec, problems: list[Problem]) -> None:
+def _check_outcome(values: Columns, spec: ModelSpec, problems: list[Problem]) -> None:
     t_col = spec.data.time
-    time = _numeric(frame, t_col, problems, "numeric")
+    time = _numeric(values, t_col, problems, "numeric")
     inf = np.isinf(time)
     if inf.any():
         problems.append(Problem("time_finite", "must be finite", column=t_col, rows=_rows(inf)))
@@ -151,20 +151,21 @@ def _check_outcome(frame: pd.DataFrame, spec: ModelSpec, problems: list[Problem]
         )
     check_time_range(time, t_col, problems)
     rule = spec.data.event_rule
-    event = event_indicator(frame, rule, problems)
+    event = event_indicator(values.frame, rule, problems, values)
     if not event.isna().all() and event.notna().all() and (event == 1).sum() == 0:
         what = "no events (all rows censored)" if rule.value is None else f"no row has {rule}"
         problems.append(Problem("min_events", what, column=rule.column))
 
 
 def _check_covariates(
-    frame: pd.DataFrame, spec: ModelSpec, columns: list[str], problems: list[Problem]
+    data: Columns, spec: ModelSpec, columns: list[str], problems: list[Problem]
 ) -> None:
+    frame = data.frame
     for term in columns:
         cat = spec.covariates.categorical.get(term)
-        kind = column_kind(frame[term], cat is not None)
+        kind = data.kind(term, cat is not None)
         if kind != "categorical" or term in spec.covariates.ordinal:
-            values = _numeric(frame, term, problems, "numeric")
+            values = _numeric(data, term, problems, "numeric")
             if kind == "mixed" and problems and problems[-1].column == term:
                 problems[-1] = Problem(
                     "numeric",
@@ -187,18 +188,18 @@ def _check_covariates(
             continue
         if cat is None:
             continue
-        values = as_text(frame[term]).dropna()
-        if cat.reference not in set(values):
+        text = data.text(term).dropna()
+        if cat.reference not in set(text):
             problems.append(
                 Problem(
                     "categorical_reference",
                     f"reference level '{cat.reference}' does not occur "
-                    f"(levels: {sorted(set(values))})",
+                    f"(levels: {sorted(set(text))})",
                     column=term,
                 )
             )
         if cat.levels is not None:
-            unknown = frame[term].notna() & ~as_text(frame[term]).isin(cat.levels)
+            unknown = frame[term].notna() & ~data.text(term).isin(cat.levels)
             if unknown.any():
                 problems.append(
                     Problem(
@@ -211,12 +212,12 @@ def _check_covariates(
                 )
 
 
-def _check_structure(frame: pd.DataFrame, spec: ModelSpec, problems: list[Problem]) -> None:
+def _check_structure(values: Columns, spec: ModelSpec, problems: list[Problem]) -> None:
     """Entry times, pieces per id (or unique ids), strata and cluster levels."""
-    d = spec.data
+    d, frame = spec.data, values.frame
     if d.entry:
-        entry = _numeric(frame, d.entry, problems, "numeric")
-        time = pd.to_numeric(frame[d.time], errors="coerce")
+        entry = _numeric(values, d.entry, problems, "numeric")
+        time = values.coerced(d.time)
         check_entry(entry, time, d.entry, problems)
     if d.id:
         ids = frame[d.id]
@@ -274,9 +275,10 @@ def _pieces_problems(
 
 
 def _check_design(
-    frame: pd.DataFrame, spec: ModelSpec, source: str, problems: list[Problem]
-) -> None:
-    design = build_design(frame, spec, source=source)
+    data: Columns, spec: ModelSpec, source: str, problems: list[Problem]
+) -> Design:
+    """The design of the validated data, with its constant and collinear terms reported."""
+    design = build_design(data.frame, spec, source=source, values=data)
     keep = []
     observed = ~np.isnan(design.X)
     for k, term in enumerate(design.terms):
@@ -303,6 +305,7 @@ def _check_design(
                 column=", ".join(group),
             )
         )
+    return design
 
 
 def validate(frame: pd.DataFrame, spec: ModelSpec, source: str) -> Cohort:
@@ -346,6 +349,7 @@ def validate(frame: pd.DataFrame, spec: ModelSpec, source: str) -> Cohort:
         raise DataError(source, problems)
     data = frame.loc[:, list(dict.fromkeys(used))].reset_index(drop=True)
     na = data.isna()
+    values = Columns(data)
     dropped: tuple[int, ...] = ()
     if na.any().any():
         if spec.data.missing == "model" and spec.formula is not None:
@@ -358,11 +362,12 @@ def validate(frame: pd.DataFrame, spec: ModelSpec, source: str) -> Cohort:
                 )
             )
         elif spec.data.missing == "model":
-            categorical = set(coding_levels(data, spec, covariates))
+            categorical = set(coding_levels(data, spec, covariates, values))
             problems += incomplete_problems(data, spec, covariates, categorical)
         elif spec.data.missing == "drop":
             dropped = _rows(na.any(axis=1))
             data = data.loc[~na.any(axis=1)].reset_index(drop=True)
+            values = Columns(data)
         else:
             for col in data.columns[na.any()]:
                 problems.append(
@@ -377,12 +382,12 @@ def validate(frame: pd.DataFrame, spec: ModelSpec, source: str) -> Cohort:
     if len(data) < 2:
         problems.append(Problem("min_rows", f"{len(data)} usable row(s); at least 2 are needed"))
         raise DataError(source, problems)
-    _check_outcome(data, spec, problems)
-    _check_structure(data, spec, problems)
-    _check_covariates(data, spec, covariates, problems)
+    _check_outcome(values, spec, problems)
+    _check_structure(values, spec, problems)
+    _check_covariates(values, spec, covariates, problems)
     if problems:
         raise DataError(source, problems)
-    _check_design(data, spec, source, problems)
+    design = _check_design(values, spec, source, problems)
     if problems:
         raise DataError(source, problems)
     ids = (
@@ -394,13 +399,13 @@ def validate(frame: pd.DataFrame, spec: ModelSpec, source: str) -> Cohort:
     cluster_col = spec.frailty.cluster if spec.frailty else None
     return Cohort(
         frame=data,
-        time=pd.to_numeric(data[spec.data.time]).to_numpy(dtype=float),
-        event=event_indicator(data, spec.data.event_rule, []).to_numpy().astype(np.int64),
+        time=values.coerced(spec.data.time).to_numpy(dtype=float),
+        event=event_indicator(data, spec.data.event_rule, [], values).to_numpy().astype(np.int64),
         ids=ids,
-        design=build_design(data, spec, coding_levels(data, spec, covariates), source=source),
+        design=design,
         source=source,
         dropped_rows=dropped,
-        entry=pd.to_numeric(data[entry_col]).to_numpy(dtype=float) if entry_col else None,
+        entry=values.coerced(entry_col).to_numpy(dtype=float) if entry_col else None,
         strata=grouping(data[strata_col], strata_col) if strata_col else None,
         clusters=grouping(data[cluster_col], cluster_col) if cluster_col else None,
     )

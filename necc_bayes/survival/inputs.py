@@ -8,6 +8,7 @@ specification into what the model builder takes.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -34,10 +35,20 @@ class Checked:
     cohort: Cohort
     cuts: np.ndarray
 
-    @property
+    @cached_property
     def person_period(self) -> PersonPeriod:
-        """The exposure / event expansion at the resolved cuts (from each row's entry time)."""
-        return expand(self.cohort.time, self.cohort.event, self.cuts, entry=self.cohort.entry)
+        """The exposure / event expansion at the resolved cuts (from each row's entry time).
+
+        Expanded once (an ``n x J`` matrix, used by the model, the checks and the report);
+        its arrays are read-only, so the cached expansion cannot be changed by its users.
+        """
+        pp = expand(self.cohort.time, self.cohort.event, self.cuts, entry=self.cohort.entry)
+        if np.shares_memory(pp.event, self.cohort.event):
+            pp = replace(pp, event=pp.event.copy())
+        for values in (pp.exposure, pp.interval, pp.event, pp.entry, pp.time):
+            if values is not None:
+                values.flags.writeable = False
+        return pp
 
 
 def check_inputs(spec: ModelSpec | str | Path, data: str | Path | pd.DataFrame) -> Checked:

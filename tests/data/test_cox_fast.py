@@ -55,3 +55,16 @@ def test_fragility_table_same_with_either_cox(monkeypatch):
     got = fragility.design_fragility(*args)
     assert got.table.equals(ref.table) and got.joint_cox_converged == ref.joint_cox_converged
     assert "separation" in ref.table.loc[1, "flags"]
+
+
+def test_shared_risk_sets_give_the_same_fit():
+    """The fragility check builds the risk sets once for all its fits on the same rows."""
+    from necc_bayes.data.cox_fast import RiskSets
+
+    time, event, X, start = _cohort(np.random.default_rng(5), 700, 3, entry=True)
+    risk = RiskSets(time, event, start)
+    for cols in ([0], [1, 2], [0, 1, 2]):
+        alone = cox_breslow_fast(time, event, X[:, cols], entry=start)
+        shared = cox_breslow_fast(time, event, X[:, cols], entry=start, risk=risk)
+        np.testing.assert_array_equal(shared.beta, alone.beta)
+        np.testing.assert_array_equal(shared.se, alone.se)

@@ -2,7 +2,8 @@
 
     python benchmarks/fit_stages.py SPEC DATA OUT
 
-Runs the CLI's ``main(["fit", ...])`` exactly as the shell would, with timers wrapped around a
+Runs the CLI's ``main(["fit", ...])`` exactly as the shell would (with the garbage-collector
+settings of the installed script, ``necc_bayes.cli.console``), with timers wrapped around a
 few stable functions, and prints one ``RESULT {json}`` line:
 
 * ``import_s``: importing the fit path (``necc_bayes.survival.fit``, PyMC,
@@ -126,4 +127,10 @@ def run(spec: str, data: str, out: str) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
+    # as the installed script (necc_bayes.cli.console) runs main(): collector tuned for one
+    # short-lived process, live objects left to the operating system at exit
+    from necc_bayes.cli.runtime import leave_objects_to_os, short_lived_gc
+
+    short_lived_gc()
     print("RESULT " + json.dumps(run(*sys.argv[1:4])))
+    leave_objects_to_os()

@@ -47,10 +47,16 @@ def as_text(values: pd.Series) -> pd.Series:
     return values.astype("string").str.strip().astype(object).where(values.notna(), None)
 
 
-def column_kind(values: pd.Series, declared: bool, coerced: pd.Series | None = None) -> str:
+def column_kind(
+    values: pd.Series,
+    declared: bool,
+    coerced: pd.Series | None = None,
+    present: pd.Series | None = None,
+) -> str:
     """``"categorical"``, ``"numeric"`` or ``"mixed"`` (numbers and text) for a covariate.
 
-    ``coerced`` is ``pd.to_numeric(values, errors="coerce")`` when already computed.
+    ``coerced`` and ``present`` are ``pd.to_numeric(values, errors="coerce")`` and
+    ``values.notna()`` when already computed.
     """
     if declared or isinstance(values.dtype, pd.CategoricalDtype):
         return "categorical"
@@ -58,7 +64,7 @@ def column_kind(values: pd.Series, declared: bool, coerced: pd.Series | None = N
         return "numeric"
     if coerced is None:
         coerced = pd.to_numeric(values, errors="coerce")
-    numeric = coerced[values.notna()].notna()
+    numeric = coerced[values.notna() if present is None else present].notna()
     if numeric.all():
         return "numeric"
     return "categorical" if not numeric.any() else "mixed"
@@ -118,6 +124,7 @@ class Columns:
         self.frame = frame
         self._coerced: dict[str, pd.Series] = {}
         self._text: dict[str, pd.Series] = {}
+        self._present: dict[str, pd.Series] = {}
 
     def __getitem__(self, col: str) -> pd.Series:
         return self.frame[col]
@@ -135,6 +142,12 @@ class Columns:
             return values.astype(float)
         return self.coerced(col)
 
+    def present(self, col: str) -> pd.Series:
+        """``frame[col].notna()``: where the column has a value."""
+        if col not in self._present:
+            self._present[col] = self.frame[col].notna()
+        return self._present[col]
+
     def text(self, col: str) -> pd.Series:
         """The column as stripped text (:func:`as_text`)."""
         if col not in self._text:
@@ -146,7 +159,7 @@ class Columns:
         values = self.frame[col]
         if declared or not _is_text_dtype(values):
             return column_kind(values, declared)
-        return column_kind(values, declared, self.coerced(col))
+        return column_kind(values, declared, self.coerced(col), self.present(col))
 
     def levels(self, col: str, section: CategoricalSection | None) -> list[str]:
         """The levels of a categorical column, reference first (:func:`levels_of`)."""
@@ -167,7 +180,7 @@ def event_indicator(
     target = rule.literal
     if target is None:
         event = columns.numeric(rule.column)
-        text = raw.notna() & event.isna()
+        text = columns.present(rule.column) & event.isna()
         if text.any():
             examples = sorted({str(v) for v in raw[text]})[:3]
             problems.append(
@@ -195,4 +208,4 @@ def event_indicator(
         hit = columns.numeric(rule.column) == target
     else:
         hit = columns.text(rule.column) == target
-    return hit.astype(float).where(raw.notna())
+    return hit.astype(float).where(columns.present(rule.column))

@@ -79,14 +79,19 @@ class RiskSets:
             out = out - A[self.k_entry]
         return out
 
-    def evaluate(self, X: np.ndarray, beta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-        """Log partial likelihood, gradient and information at ``beta`` (module docstring)."""
+    def evaluate(
+        self, X: np.ndarray, beta: np.ndarray, s: np.ndarray | None = None
+    ) -> tuple[float, np.ndarray, np.ndarray]:
+        """Log partial likelihood, gradient and information at ``beta`` (module docstring).
+
+        ``s`` is the covariate sum of the events, ``X[events].sum(axis=0)``, when computed.
+        """
         eta = X @ beta
         shift = float(eta.max()) if eta.size else 0.0
         w = np.exp(eta - shift)
         S0 = self.sums(w)
         S1 = np.column_stack([self.sums(w * X[:, j]) for j in range(X.shape[1])])
-        s = X[self.events].sum(axis=0)
+        s = X[self.events].sum(axis=0) if s is None else s
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             loglik = float(s @ beta - (self.d * (np.log(S0) + shift)).sum())
             mean = S1 / S0[:, None]
@@ -126,7 +131,8 @@ def cox_breslow_fast(
         risk = RiskSets(time, event, entry)
     p = X.shape[1]
     beta = np.zeros(p)
-    loglik, grad, info = risk.evaluate(X, beta)
+    s = X[risk.events].sum(axis=0)
+    loglik, grad, info = risk.evaluate(X, beta, s)
     converged = False
     for _ in range(MAX_ITER):
         try:
@@ -140,7 +146,7 @@ def cox_breslow_fast(
             converged = True
             break
         for _ in range(30):  # step halving until the likelihood does not decrease
-            new = risk.evaluate(X, beta + step)
+            new = risk.evaluate(X, beta + step, s)
             # accept unless the likelihood falls by more than its rounding (sums of ~n terms)
             if np.isfinite(new[0]) and new[0] >= loglik - 1e-10 * max(1.0, abs(loglik)):
                 break

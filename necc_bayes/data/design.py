@@ -67,7 +67,8 @@ class Design:
     @cached_property
     def _binary(self) -> tuple[bool, ...]:
         return tuple(
-            bool(np.isin(np.unique(col[~np.isnan(col)]), [0.0, 1.0]).all()) for col in self.X.T
+            bool(np.all((seen == 0.0) | (seen == 1.0)))
+            for seen in (col[~np.isnan(col)] for col in self.X.T)
         )
 
     @property

@@ -119,7 +119,7 @@ def _used_columns(spec: ModelSpec, covariates: list[str]) -> list[str]:
 def _numeric(values: Columns, col: str, problems: list[Problem], rule: str) -> pd.Series:
     raw = values[col]
     num = values.coerced(col)
-    bad = num.isna() & raw.notna()
+    bad = num.isna() & values.present(col)
     if bad.any():
         examples = sorted(set(raw[bad].tolist()))[:3]
         msg = (
@@ -283,7 +283,7 @@ def _check_design(
     observed = ~np.isnan(design.X)
     for k, term in enumerate(design.terms):
         values = design.X[observed[:, k], k]
-        if np.unique(values).size < 2:
+        if values.size == 0 or values.min() == values.max():  # a single value
             shown = f"{values[0]:g}" if values.size else "nothing (all missing)"
             problems.append(
                 Problem(
@@ -295,7 +295,7 @@ def _check_design(
         else:
             keep.append(k)
     complete = observed.all(axis=1)  # collinearity among the rows with every value observed
-    X_complete = design.X[complete][:, keep]
+    X_complete = design.X[np.ix_(complete, keep)]
     for group in collinear_sets(X_complete, [design.terms[k] for k in keep]):
         problems.append(
             Problem(

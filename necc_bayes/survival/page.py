@@ -28,10 +28,16 @@ from necc_bayes.survival.intervals import PersonPeriod
 from necc_bayes.survival.model import interval_labels, sparse_interval_messages
 from necc_bayes.survival.ph_check import PHCheck
 from necc_bayes.survival.ppc import PPCResult
-from necc_bayes.survival.prior_predictive import prior_bands, prior_predictive_for_fit
+from necc_bayes.survival.prior_predictive import (
+    event_time_partition_note,
+    prior_bands,
+    prior_predictive_for_fit,
+)
 from necc_bayes.survival.resolve import categorical_groups
+from necc_bayes.survival.sampling import LOGLIK_STORE_MAX
 
 if TYPE_CHECKING:
+    import xarray as xr
     from matplotlib.figure import Figure
 
     from necc_bayes.survival.result import PEMResult
@@ -154,6 +160,18 @@ def _subjects(cohort: Cohort) -> str:
     return f"{n} subjects" + (f" ({rows} rows)" if rows != n else "")
 
 
+def loo_not_computed_note(n_subjects: int, idata: xr.DataTree) -> str:
+    """Why a large fit's report has no PSIS-LOO section (its log-likelihood was not stored)."""
+    post = idata["posterior"]
+    n_draws = int(post.sizes["chain"] * post.sizes["draw"])
+    return (
+        f"PSIS-LOO is not in this report: {n_subjects:,} subjects x {n_draws:,} draws exceed the "
+        f"{LOGLIK_STORE_MAX:,} per-subject log-likelihood values a fit stores. "
+        "`result.loo()` computes it from the posterior draws, a block of subjects at a time, "
+        "when it is needed (e.g. to compare models)."
+    )
+
+
 def fit_page(result: PEMResult, *, data_label: str | None = None) -> FitPage:
     """Compute everything the report of one fit shows.
 
@@ -178,9 +196,15 @@ def fit_page(result: PEMResult, *, data_label: str | None = None) -> FitPage:
     fragility = result.fragility()
     notes = [*fragility.messages(), *result.prior_messages(), *diag.notes]
     notes += sparse_interval_messages(pp) + ppc_notes(ppc, ph)
-    loo_summary = result.loo()  # stored log-likelihood, or blocks from the posterior (large n)
-    if loo_summary.message:
-        notes.append(loo_summary.message)
+    loo_summary = None
+    if "log_likelihood" in result.idata.children:  # stored: small n x draws
+        loo_summary = result.loo()
+        if loo_summary.message:
+            notes.append(loo_summary.message)
+    else:
+        notes.append(loo_not_computed_note(cohort.n_subjects, result.idata))
+    if (partition_note := event_time_partition_note(pp)) is not None:
+        notes.append(partition_note)
     worst = distinct_worst_parameters(diag, result.idata, N_WORST)
     trace = {
         label: np.asarray(

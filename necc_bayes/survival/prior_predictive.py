@@ -27,12 +27,19 @@ import pandas as pd
 
 from necc_bayes.report.figures import PriorBands
 from necc_bayes.survival.curves import Profile, condition_on, survival_curve
-from necc_bayes.survival.intervals import event_time_cuts, partition_only
+from necc_bayes.survival.intervals import PersonPeriod, event_time_cuts, partition_only
 from necc_bayes.survival.model import PEMInputs, PEMPriors
 from necc_bayes.survival.prior_sample import sample_prior
 
 if TYPE_CHECKING:
     from necc_bayes.survival.result import PEMResult
+
+EVENT_TIME_PARTITION_MAX = 5_000
+"""The report's prior on ``S(t)`` at cuts at every event time is drawn up to this many intervals.
+
+Its cost is ``draws x intervals`` (1,000 x ~600,000 gamma draws and a 5 GB array at a
+registry's 10^6 subjects, issue 21); above it the table holds the fitted partition only and
+the report says why (:func:`event_time_partition_note`)."""
 
 PRIOR_STREAM = 2
 """Second entry of the seed sequence of the prior draws (1 is the baseline's posterior draws)."""
@@ -153,6 +160,24 @@ def prior_bands(
     )
 
 
+def _event_partition_drawn(event_cuts: np.ndarray, pp: PersonPeriod) -> bool:
+    """Whether the table adds cuts at every event time (a different, not too fine partition)."""
+    differs = not np.array_equal(event_cuts, pp.bounds[1:-1])
+    return differs and event_cuts.size + 1 <= EVENT_TIME_PARTITION_MAX
+
+
+def event_time_partition_note(pp: PersonPeriod) -> str | None:
+    """The report's note when the every-event-time partition is left out (too many intervals)."""
+    event_cuts = event_time_cuts(pp.stop, pp.event)
+    if event_cuts.size + 1 <= EVENT_TIME_PARTITION_MAX:
+        return None
+    return (
+        f"The prior predictive table shows the fitted partition only: cuts at every event time "
+        f"would make {event_cuts.size + 1:,} intervals (drawn up to "
+        f"{EVENT_TIME_PARTITION_MAX:,})."
+    )
+
+
 def prior_predictive_for_fit(
     result: PEMResult, *, draws: int = 1000
 ) -> tuple[PriorDraws, pd.DataFrame]:
@@ -160,7 +185,8 @@ def prior_predictive_for_fit(
 
     The table holds the prior on ``S(t)`` for the fit's partition (``partition = "fitted
     (J=...)"``) and, unless the fit already cuts at every event time, for cuts at every event
-    time (``"every event time (J=...)"``), with the same resolved priors. Under the gamma
+    time (``"every event time (J=...)"``, up to :data:`EVENT_TIME_PARTITION_MAX` intervals),
+    with the same resolved priors. Under the gamma
     process ``H(t)`` has the same prior at every cut point of either partition; between cuts
     each partition interpolates linearly, and beyond follow-up the last interval extrapolates.
 
@@ -181,7 +207,7 @@ def prior_predictive_for_fit(
     pp = inputs.pp
     event_cuts = event_time_cuts(pp.stop, pp.event)
     partitions = {f"fitted (J={pp.n_intervals})": inputs}
-    if not np.array_equal(event_cuts, pp.bounds[1:-1]):
+    if _event_partition_drawn(event_cuts, pp):
         # only the intervals matter to the prior draws: no n x J expansion at these cuts
         every = replace(inputs, pp=partition_only(event_cuts, float(pp.stop.max())))
         partitions[f"every event time (J={every.pp.n_intervals})"] = every

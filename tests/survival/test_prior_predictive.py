@@ -134,3 +134,42 @@ def test_prior_on_survival_is_the_same_for_the_fitted_and_event_time_partitions(
     f_old, e_old = by_partition(prior_predictive_for_fit(result, draws=4000)[1])
     # its prior band on S(t) narrows as intervals are added (CV of H(t) about 1 / sqrt(J))
     assert ((e_old["high"] - e_old["low"]) < 0.8 * (f_old["high"] - f_old["low"])).all()
+
+
+def test_every_event_time_partition_is_left_out_above_its_limit(tmp_path, monkeypatch):
+    """Issue 21: at registry size cuts at every event time mean ~10^5-10^6 intervals (draws x
+    intervals gamma variates); above EVENT_TIME_PARTITION_MAX the table keeps the fitted
+    partition and the report's note names the number of intervals it would have taken."""
+    from necc_bayes.survival import prior_predictive as ppm
+    from necc_bayes.survival.page import fit_page
+    from tests.fake_fit import fake_result
+
+    result = fake_result(tmp_path)
+    pp = result.checked.person_period
+    assert ppm.event_time_partition_note(pp) is None  # 65 intervals: drawn
+    monkeypatch.setattr(ppm, "EVENT_TIME_PARTITION_MAX", 64)
+    table = ppm.prior_predictive_for_fit(result, draws=200)[1]
+    assert table["partition"].unique().tolist() == ["fitted (J=3)"]
+    note = ppm.event_time_partition_note(pp)
+    assert note is not None and "65 intervals" in note and "up to 64" in note
+    assert note in fit_page(result).notes
+
+
+def test_report_leaves_out_loo_when_the_log_likelihood_was_not_stored(tmp_path):
+    """Issue 21: LOO only where it is used. A fit too large to store its per-subject
+    log-likelihood (n x draws > LOGLIK_STORE_MAX) gets no LOO section, and a note saying why
+    and how to compute it; with the stored group the section is there."""
+    from necc_bayes.survival.page import fit_page
+    from tests.fake_fit import fake_result
+
+    result = fake_result(tmp_path)
+    page = fit_page(result)
+    assert page.loo is not None and page.loo.elpd.n_data_points == result.checked.cohort.n_subjects
+    assert not any("PSIS-LOO is not in this report" in n for n in page.notes)
+    del result.idata["log_likelihood"]
+    page = fit_page(result)
+    assert page.loo is None
+    note = [n for n in page.notes if n.startswith("PSIS-LOO is not in this report")]
+    n = result.checked.cohort.n_subjects
+    assert len(note) == 1 and f"{n:,} subjects x 1,000 draws" in note[0]
+    assert "result.loo()" in note[0]

@@ -89,8 +89,13 @@ class PHCheckSection(_Section):
         A row is flagged when its posterior predictive p-value is below ``alpha``.
     n_replicates : int
         Posterior draws used, one simulated replicate cohort each.
+    replicate_subjects : int or None
+        Subjects in the replicate cohorts of this check *and* of the posterior predictive
+        check: all when unset; the resolved spec sets 100,000 above 100,000 subjects (a
+        seeded random subset, the same for both checks, compared with their observed data).
     """
 
     transform: PHTransform = "km"
     alpha: float = Field(default=0.05, gt=0.0, lt=1.0)
     n_replicates: PositiveInt = 400
+    replicate_subjects: PositiveInt | None = None

@@ -37,7 +37,7 @@ tested (``note`` says so); the others are tested with those deviations as nuisan
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -56,7 +56,12 @@ from necc_bayes.survival.ph_score import (
     time_transform,
     trend_tests,
 )
-from necc_bayes.survival.replicates import draw_censoring_times, simulate_event_times
+from necc_bayes.survival.replicates import (
+    draw_censoring_times,
+    replicate_subset,
+    simulate_event_times,
+    subset_note,
+)
 from necc_bayes.survival.time_varying import posterior_draws, time_varying_terms
 
 if TYPE_CHECKING:
@@ -418,7 +423,20 @@ def ph_check(
         replicable=cohort.n_subjects == cohort.n,
     )
     X, time, event, entry = complete_rows(design.X_model, cohort.time, cohort.event, pp.entry)
-    return ph_check_from_draws(
+    seed = result.spec.sampler.seed if seed is None else seed
+    keep = None
+    if structure.replicable:  # above ph_check.replicate_subjects: a seeded subset of subjects
+        keep = replicate_subset(len(time), settings.replicate_subjects, seed)
+    n_rows = len(time)
+    if keep is not None:
+        X, time, event = X[keep], time[keep], event[keep]
+        entry = None if entry is None else entry[keep]
+        structure = replace(
+            structure,
+            strata=None if structure.strata is None else structure.strata[keep],
+            clusters=None if structure.clusters is None else structure.clusters[keep],
+        )
+    check = ph_check_from_draws(
         lam,
         beta,
         X,
@@ -434,5 +452,8 @@ def ph_check(
         alpha=settings.alpha,
         n_replicates=settings.n_replicates if n_replicates is None else n_replicates,
         ci_prob=result.spec.summaries.ci_prob,
-        seed=result.spec.sampler.seed if seed is None else seed,
+        seed=seed,
     )
+    if keep is None:
+        return check
+    return replace(check, method=check.method + subset_note(keep, n_rows))

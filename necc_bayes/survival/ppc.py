@@ -55,7 +55,9 @@ from necc_bayes.survival.ppc_result import PPCResult
 from necc_bayes.survival.replicates import (
     default_replicates,
     draw_censoring_times,
+    replicate_subset,
     simulate_event_times,
+    subset_note,
 )
 from necc_bayes.survival.time_varying import posterior_draws
 
@@ -299,6 +301,14 @@ def posterior_predictive_check(
     X, time, event, entry, strata = complete_rows(
         cohort.design.X, cohort.time, cohort.event, cohort.entry, strata
     )  # modelled missing covariates: the rows with every value (the censoring note says so)
+    n_rows = len(time)
+    # above ph_check.replicate_subjects: the same seeded subset of subjects as the PH check
+    keep = replicate_subset(n_rows, result.spec.ph_check.replicate_subjects, seed)
+    if keep is not None:
+        X, time, event = X[keep], time[keep], event[keep]
+        entry = None if entry is None else entry[keep]
+        strata = None if strata is None else strata[keep]
+        clusters = None if clusters is None else clusters[keep]
     design = replace(cohort.design, X=X)
     out = ppc_from_draws(
         lam,
@@ -321,9 +331,11 @@ def posterior_predictive_check(
         frailty=frailty,
         clusters=clusters,
     )
-    if len(time) < cohort.n:
-        note = f"; the {len(time)} of {cohort.n} rows with every covariate observed"
-        return replace(out, censoring=out.censoring + note)
+    if n_rows < cohort.n:
+        note = f"; the {n_rows} of {cohort.n} rows with every covariate observed"
+        out = replace(out, censoring=out.censoring + note)
+    if keep is not None:
+        out = replace(out, censoring=out.censoring + subset_note(keep, n_rows))
     return out
 
 

@@ -43,6 +43,61 @@ def default_replicates(n_subjects: int, small: int) -> int:
     return small if n_subjects <= LARGE_COHORT else min(small, LARGE_COHORT_REPLICATES)
 
 
+REPLICATE_SUBJECTS = 100_000
+"""Default subjects in the replicate cohorts of the PPC and the PH check (above it: a subset).
+
+Both checks cost ``replicates x subjects x intervals`` and hold a few ``replicates x
+subjects`` arrays (at 10^6 subjects and 100 replicates: ~230 s and ~0.8 GB per array,
+issue 21). Above this many subjects they simulate the replicates of a seeded random subset
+of this size (:func:`replicate_subset`; the same subjects for both checks) and compare them
+with the same subjects' observed data: a check of the same model, with the power of
+100,000 subjects. The resolved ``ph_check.replicate_subjects`` records it; a value set in
+the spec is kept.
+"""
+
+SUBSET_STREAM = 4
+"""Entry of the seed sequence that chooses the replicate checks' subjects."""
+
+
+def default_replicate_subjects(n_subjects: int) -> int | None:
+    """Subjects of the replicate checks: None (all) up to :data:`REPLICATE_SUBJECTS`."""
+    return REPLICATE_SUBJECTS if n_subjects > REPLICATE_SUBJECTS else None
+
+
+def replicate_subset(n: int, size: int | None, seed: int) -> np.ndarray | None:
+    """Rows of the replicate checks: None for all, else ``size`` rows in their original order.
+
+    Parameters
+    ----------
+    n : int
+        Rows (subjects) available.
+    size : int or None
+        Subjects wanted (``ph_check.replicate_subjects``); None or ``>= n`` keeps all.
+    seed : int
+        The fit's seed (stream :data:`SUBSET_STREAM`): the same rows for the PPC and the PH
+        check, and in every run.
+
+    Returns
+    -------
+    ndarray of int or None
+        Sorted row indices.
+    """
+    if size is None or size >= n:
+        return None
+    rng = np.random.default_rng([int(seed), SUBSET_STREAM])
+    return np.sort(rng.choice(n, size=int(size), replace=False))
+
+
+def subset_note(keep: np.ndarray | None, n: int) -> str:
+    """The sentence the checks' method texts add for a subset (empty without one)."""
+    if keep is None:
+        return ""
+    return (
+        f"; observed and replicate data of a seeded random {keep.size:,} of the {n:,} "
+        "subjects (ph_check.replicate_subjects)"
+    )
+
+
 CENSORING_RULE = (
     "censored subjects: observed follow-up as administrative censoring time; subjects with "
     "events: censoring time drawn from the reverse Kaplan–Meier of the censoring distribution "

@@ -24,7 +24,7 @@ from necc_bayes.spec.model import CategoricalSection, ModelSpec, ProfileSection,
 from necc_bayes.spec.priors import MapPrior, NormalPrior, StudentTPrior
 from necc_bayes.survival.inputs import Checked
 from necc_bayes.survival.model import PEMPriors
-from necc_bayes.survival.replicates import default_replicates
+from necc_bayes.survival.replicates import default_replicate_subjects, default_replicates
 from necc_bayes.survival.sampling import default_target_accept
 from necc_bayes.survival.time_varying import resolve_time_varying_sd
 
@@ -271,7 +271,9 @@ def resolve_spec(checked: Checked) -> ModelSpec:
     "per_sd"`` a continuous term's default becomes ``log_hr / sd`` per unit, the SDs recorded
     in ``priors.term_sd``), the survival profiles, the summary times, the RMST horizon and
     the PH check's replicates (400, or 100 above 5,000 subjects unless the spec sets them:
-    :data:`~necc_bayes.survival.replicates.LARGE_COHORT`).
+    :data:`~necc_bayes.survival.replicates.LARGE_COHORT`) and, above 100,000 subjects, the
+    subjects of the replicate checks
+    (:data:`~necc_bayes.survival.replicates.REPLICATE_SUBJECTS`).
     """
     spec, cohort = checked.spec, checked.cohort
     design = cohort.design
@@ -310,6 +312,9 @@ def resolve_spec(checked: Checked) -> ModelSpec:
     n_rep = default_replicates(cohort.n_subjects, ph_check.n_replicates)
     if "n_replicates" not in ph_check.model_fields_set and n_rep != ph_check.n_replicates:
         ph_check = ph_check.model_copy(update={"n_replicates": n_rep})
+    n_sub = default_replicate_subjects(cohort.n_subjects)
+    if "replicate_subjects" not in ph_check.model_fields_set and n_sub is not None:
+        ph_check = ph_check.model_copy(update={"replicate_subjects": n_sub})
     summaries = spec.summaries.model_copy(
         update={
             "times": [float(t) for t in times],

@@ -74,3 +74,75 @@ def load_spec_text(text: str, tmp_path: Path):
     path = tmp_path / "resolved.toml"
     path.write_text(text)
     return load_spec(path)
+
+
+# Registry-size cohorts (issue 21): above REPLICATE_SUBJECTS the PPC and the PH check use a
+# seeded random subset of subjects, recorded in the resolved spec and in both methods' texts.
+
+
+def test_replicate_subset_is_sorted_reproducible_and_all_below_its_size():
+    from necc_bayes.survival.replicates import replicate_subset
+
+    keep = replicate_subset(1_000, 100, seed=3)
+    assert keep is not None and keep.size == 100 and np.unique(keep).size == 100
+    assert np.all(np.diff(keep) > 0) and 0 <= keep.min() and keep.max() < 1_000
+    assert np.array_equal(keep, replicate_subset(1_000, 100, seed=3))
+    assert not np.array_equal(keep, replicate_subset(1_000, 100, seed=4))
+    assert replicate_subset(1_000, None, seed=3) is None
+    assert replicate_subset(1_000, 1_000, seed=3) is None
+
+
+@pytest.mark.parametrize(
+    ("section", "expected"), [("", 5_000), ("[ph_check]\nreplicate_subjects = 3000\n", 3_000)]
+)
+def test_replicate_subjects_resolved_above_the_threshold_unless_set(
+    tmp_path, monkeypatch, section, expected
+):
+    from necc_bayes.survival import replicates
+
+    monkeypatch.setattr(replicates, "REPLICATE_SUBJECTS", 5_000)  # the cohort has 5,001
+    spec = _large_cohort(tmp_path, section)
+    resolved = resolve_spec(check_inputs(spec, tmp_path / "big.csv"))
+    assert resolved.ph_check.replicate_subjects == expected
+    assert load_spec_text(to_toml(resolved), tmp_path).ph_check.replicate_subjects == expected
+
+
+def test_small_cohort_has_no_replicate_subset():
+    spec = load_spec(ROOT / "models" / "prs_final.toml")
+    checked = check_inputs(spec, ROOT / "data" / "synthetic" / "necc_synthetic_cohort.csv")
+    resolved = resolve_spec(checked)
+    assert resolved.ph_check.replicate_subjects is None
+    assert "replicate_subjects" not in to_toml(resolved)  # unchanged spec text and hash
+
+
+def test_checks_on_a_subset_equal_the_checks_of_the_subset_cohort(tmp_path, monkeypatch):
+    """The PH check and the PPC of a fit with ``replicate_subjects`` = 60 are exactly those of
+    the 60 rows ``replicate_subset`` picks (same draws and seed), and say so."""
+    from necc_bayes.survival.ph_check import ph_check, ph_check_from_draws
+    from necc_bayes.survival.ppc import posterior_predictive_check
+    from necc_bayes.survival.replicates import replicate_subset
+    from necc_bayes.survival.time_varying import posterior_draws
+    from tests.fake_fit import fake_result
+
+    result = fake_result(tmp_path)
+    n = result.checked.cohort.n_subjects
+    ph_settings = result.spec.ph_check.model_copy(update={"replicate_subjects": 60})
+    monkeypatch.setattr(result, "spec", result.spec.model_copy(update={"ph_check": ph_settings}))
+    seed = result.spec.sampler.seed
+    keep = replicate_subset(n, 60, seed)
+    assert keep is not None
+    check = ph_check(result)
+    assert f"a seeded random 60 of the {n:,} subjects" in check.method
+    cohort, pp = result.checked.cohort, result.checked.person_period
+    lam, beta = posterior_draws(result.idata)
+    design = cohort.design
+    direct = ph_check_from_draws(
+        lam, beta, design.X_model[keep], list(design.terms), list(design.source), pp.bounds,
+        cohort.time[keep], cohort.event[keep], transform=ph_settings.transform,
+        alpha=ph_settings.alpha, n_replicates=ph_settings.n_replicates,
+        ci_prob=result.spec.summaries.ci_prob, seed=seed,
+    )
+    pd.testing.assert_frame_equal(check.table, direct.table)
+    ppc = posterior_predictive_check(result, n_replicates=50)
+    assert f"a seeded random 60 of the {n:,} subjects" in ppc.censoring
+    assert int(ppc.group_coverage["n"].max()) <= 60  # every group counts subset subjects

@@ -213,7 +213,7 @@ def sample_resolved(
             warnings.warn(msg, PriorScaleWarning, stacklevel=2)
     inputs = model_inputs(checked)
     priors = model_priors(resolved)
-    model = build_model(inputs, priors, warn=warn)
+    model = build_model(inputs, priors, warn=warn, compact=True)  # one fit: its data are fixed
     s = resolved.sampler
     keep_loglik = stores_log_likelihood(inputs.X.shape[0], s.draws * s.chains)
     idata = sample_posterior(

@@ -30,7 +30,9 @@ Names in the model
 * data: ``X_u`` (pattern, term), ``E_u`` (pattern, interval), ``d`` (interval, or stratum x
   interval), ``s`` (term); with strata ``stratum_onehot`` (stratum, pattern); with a frailty
   ``cluster_u`` (pattern) and ``events_cluster`` (cluster); with time-varying terms
-  ``s_interval_tv`` (term_tv, interval) and ``tv_step_scale`` (tv_step);
+  ``s_interval_tv`` (term_tv, interval) and ``tv_step_scale`` (tv_step); a single fit of
+  50,000 or more one-follow-up patterns has ``last_interval``, ``last_exposure`` (pattern)
+  and ``interval_width`` (interval) instead of ``E_u`` (``build_model(compact=True)``);
 * the hyperparameters each prior family declares (``normal_mu``, ``normal_sigma``, ...);
 * gamma baseline: ``baseline_alpha``, ``baseline_beta`` (interval);
 * random walk: ``rw_init_mu``, ``rw_init_sigma``, ``rw_sigma_scale``, ``rw_step_scale``.
@@ -56,8 +58,11 @@ from necc_bayes.survival.imputation import Imputation, imputation_loglik
 from necc_bayes.survival.intervals import PersonPeriod, default_n_intervals, interval_labels
 from necc_bayes.survival.likelihood import SufficientStats, sufficient_stats
 from necc_bayes.survival.model_blocks import (
+    COMPACT_EXPOSURE_MIN,
     baseline_dims,
+    compact_exposure_sum,
     frailty_block,
+    prefix_exposure,
     random_walk_block,
     time_varying_block,
 )
@@ -226,7 +231,9 @@ def _log_hr(inputs: PEMInputs, priors: PEMPriors) -> pt.TensorVariable:
     return pm.Deterministic("log_hr", stacked[perm], dims="term")
 
 
-def build_model(inputs: PEMInputs, priors: PEMPriors, *, warn: bool = True) -> pm.Model:
+def build_model(
+    inputs: PEMInputs, priors: PEMPriors, *, warn: bool = True, compact: bool = False
+) -> pm.Model:
     """Build the piecewise-exponential model.
 
     Parameters
@@ -239,6 +246,13 @@ def build_model(inputs: PEMInputs, priors: PEMPriors, *, warn: bool = True) -> p
     warn : bool
         Emit a :class:`~necc_bayes.errors.SparseDataWarning` naming every interval with no
         events (see :func:`sparse_interval_messages`).
+    compact : bool
+        Allow the compact exposure sum of large cohorts (one fit; never in refits, whose
+        data change): with at least
+        :data:`~necc_bayes.survival.model_blocks.COMPACT_EXPOSURE_MIN` patterns that are
+        each one follow-up from time 0 and no strata, frailty or time-varying terms, ``S``
+        comes from each pattern's last interval (containers ``last_interval``,
+        ``last_exposure`` (pattern), ``interval_width`` (interval)) instead of ``E_u``.
 
     Returns
     -------
@@ -276,7 +290,14 @@ def build_model(inputs: PEMInputs, priors: PEMPriors, *, warn: bool = True) -> p
     baseline = priors.baseline
     with pm.Model(coords=coords) as model:
         X_u = pm.Data("X_u", stats.X_u, dims=("pattern", "term"))
-        E_u = pm.Data("E_u", stats.E_u, dims=("pattern", "interval"))
+        plain = not stats.stratified and inputs.clusters is None and not inputs.time_varying
+        prefix = (
+            prefix_exposure(stats.E_u, pp.widths)
+            if compact and plain and stats.X_u.shape[0] >= COMPACT_EXPOSURE_MIN
+            else None
+        )
+        if prefix is None:
+            E_u = pm.Data("E_u", stats.E_u, dims=("pattern", "interval"))
         d = pm.Data("d", stats.d_strata if stats.stratified else stats.d, dims=bdims)
         s = pm.Data("s", stats.s, dims="term")
         log_hr = _log_hr(inputs, priors)
@@ -289,20 +310,27 @@ def build_model(inputs: PEMInputs, priors: PEMPriors, *, warn: bool = True) -> p
             b = frailty_block(inputs, priors)
             eta = eta + b[cluster_u]
             linear = linear + pt.dot(b, events_c)
-        weight = pt.exp(eta)[:, None] * E_u  # (pattern, interval)
-        if inputs.time_varying:
-            dev = time_varying_block(inputs, priors)
-            tv = inputs.tv_index
-            s_tv = pm.Data("s_interval_tv", stats.s_interval[tv], dims=("term_tv", "interval"))
-            weight = weight * pt.exp(pt.dot(X_u[:, tv], dev))
-            linear = linear + pt.sum(dev * s_tv)
-        if stats.stratified:
-            onehot = pm.Data("stratum_onehot", stats.stratum_onehot, dims=("stratum", "pattern"))
-            S = pt.dot(onehot, weight)  # (stratum, interval)
-        elif inputs.clusters is None and not inputs.time_varying:
+        if prefix is not None:  # large cohorts: O(patterns), not O(patterns x intervals)
+            S = compact_exposure_sum(eta, *prefix, pp.widths)
+        elif plain:
             S = pt.exp(pt.dot(X_u, log_hr)) @ E_u  # (interval,): the original, cheapest form
         else:
-            S = pt.sum(weight, axis=0)
+            weight = pt.exp(eta)[:, None] * E_u  # (pattern, interval)
+            if inputs.time_varying:
+                dev = time_varying_block(inputs, priors)
+                tv = inputs.tv_index
+                s_tv = pm.Data(
+                    "s_interval_tv", stats.s_interval[tv], dims=("term_tv", "interval")
+                )
+                weight = weight * pt.exp(pt.dot(X_u[:, tv], dev))
+                linear = linear + pt.sum(dev * s_tv)
+            if stats.stratified:
+                onehot = pm.Data(
+                    "stratum_onehot", stats.stratum_onehot, dims=("stratum", "pattern")
+                )
+                S = pt.dot(onehot, weight)  # (stratum, interval)
+            else:
+                S = pt.sum(weight, axis=0)
         if isinstance(baseline, GammaBaseline | GammaProcessBaseline):
             a_j, b_j = baseline.shape_rate(pp.widths)
             a = pm.Data("baseline_alpha", a_j, dims="interval")

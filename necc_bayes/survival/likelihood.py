@@ -209,12 +209,12 @@ def stratum_exposure(
     tv_index : ndarray of int, shape (q,), optional
         Columns of ``X`` that are time-varying.
     chunk : int
-        Draws processed at once: the ``(chunk, m, J)`` intermediate stays bounded (4 x 1000
-        draws at 20,000 patterns would otherwise allocate 1.2 GiB).
+        Draws at once, at most ``2**24 / m`` (128 MB blocks; BLAS above 65,536 patterns).
     """
-    beta = np.asarray(beta, dtype=float)
-    lead = beta.shape[:-1]
-    k = int(np.prod(lead, dtype=np.int64))
+    m, beta, E = max(stats.X_u.shape[0], 1), np.asarray(beta, dtype=float), stats.E_u
+    blas = m > 2**24 // chunk and not stats.stratified  # before chunk is bounded
+    chunk = max(1, min(chunk, 2**24 // m))
+    lead, k = beta.shape[:-1], int(np.prod(beta.shape[:-1], dtype=np.int64))
     flat = beta.reshape(k, beta.shape[-1])
     dev_f = None if dev is None else np.asarray(dev, float).reshape(k, *np.shape(dev)[-2:])
     fr_f = None if frailty is None else np.asarray(frailty, float).reshape(k, -1)
@@ -224,7 +224,7 @@ def stratum_exposure(
         sl = slice(start, min(start + chunk, k))
         if dev_f is None and fr_f is None:
             w = np.exp(flat[sl] @ stats.X_u.T)  # (c, m)
-            out[sl] = np.einsum("sm,cm,mj->csj", onehot, w, stats.E_u)
+            out[sl] = (w @ E)[:, None] if blas else np.einsum("sm,cm,mj->csj", onehot, w, E)
             continue
         w3 = _pattern_weights(
             flat[sl],

@@ -67,3 +67,20 @@ def test_compact_model_has_the_dense_log_density_and_gradient(monkeypatch, basel
         point = {k: v + RNG.normal(scale=0.5, size=np.shape(v)) for k, v in ip.items()}
         assert f_c(point) == pytest.approx(f_d(point), rel=1e-10)
         np.testing.assert_allclose(g_c(point), g_d(point), rtol=1e-9, atol=1e-9)
+
+
+def test_large_cohort_exposure_sums_match_the_direct_formula():
+    """Above 65,536 patterns ``stratum_exposure`` bounds its draw blocks by memory and contracts
+    with BLAS: the same ``S_j = sum_u E_uj exp(x_u' beta)`` as the direct numpy formula."""
+    from necc_bayes.survival.likelihood import stratum_exposure, sufficient_stats
+
+    rng = np.random.default_rng(5)
+    n = 70_000
+    x = rng.normal(size=(n, 2))
+    t = rng.exponential(5.0, n) + 0.01
+    pp = expand(t, rng.integers(0, 2, n), np.array([2.0, 6.0]))
+    stats = sufficient_stats(x, pp)
+    assert stats.X_u.shape[0] == n  # every subject its own pattern
+    beta = rng.normal(scale=0.3, size=(300, 2))  # 300 draws: more than one block of 239
+    direct = np.exp(beta @ stats.X_u.T) @ stats.E_u
+    np.testing.assert_allclose(stratum_exposure(beta, stats)[:, 0, :], direct, rtol=1e-12)

@@ -17,7 +17,7 @@ from necc_bayes._version import __version__
 from necc_bayes.data.columns import as_text
 from necc_bayes.data.load import Cohort
 from necc_bayes.data.profile import data_profile
-from necc_bayes.data.reference import km_step
+from necc_bayes.data.reference import KMStep, km_step
 from necc_bayes.inference.diagnostics import distinct_worst_parameters, parameter_draws
 from necc_bayes.report.figures import KMOverlay, SurvivalPanel, survival_plot
 from necc_bayes.report.fit_page import FitPage, render_fit_page
@@ -68,7 +68,7 @@ def survival_panels(
         return _strata_panels(profiles, cohort)[:max_panels]
     first = profiles[0]
     label = "Kaplan–Meier" + (" (left-truncated)" if entry is not None else " (95% CI)")
-    whole = KMOverlay(first, label, km_step(time, event, band=0.95, entry=entry), band=True)
+    whole = KMOverlay(first, label, _plotted(time, event, band=0.95, entry=entry), band=True)
     panels = [SurvivalPanel(first, [whole])]
     for column, levels in (groups or {}).items():
         names = [f"{column}={lev}" for lev in levels]
@@ -78,7 +78,7 @@ def survival_panels(
         overlays = []
         for name, value in zip(names, levels, strict=True):
             at = text == value
-            km = km_step(time[at], event[at], entry=None if entry is None else entry[at])
+            km = _plotted(time[at], event[at], entry=None if entry is None else entry[at])
             overlays.append(KMOverlay(name, f"KM {name} (n={int(at.sum())})", km))
         panels.append(SurvivalPanel(column, overlays))
     for k, term in enumerate(design.terms):
@@ -88,10 +88,41 @@ def survival_panels(
                 mask = design.X[:, k] == level
                 label = f"KM {term}={level} (n={int(mask.sum())})"
                 sub = None if entry is None else entry[mask]
-                km = km_step(time[mask], event[mask], entry=sub)
+                km = _plotted(time[mask], event[mask], entry=sub)
                 overlays.append(KMOverlay(f"{term}={level}", label, km))
             panels.append(SurvivalPanel(term, overlays))
     return panels[:max_panels]
+
+
+PLOT_STEPS_MAX = 2_000
+"""Kaplan–Meier overlays with more steps are drawn at this many grid times (registry size)."""
+
+
+def _plotted(
+    time: np.ndarray,
+    event: np.ndarray,
+    *,
+    band: float | None = None,
+    entry: np.ndarray | None = None,
+) -> KMStep | None:
+    """:func:`km_step` as the survival figure draws it (thinned at registry size).
+
+    Above :data:`PLOT_STEPS_MAX` steps the curve is its values at that many equally spaced
+    times: a step moves by at most 1/2,000 of the time axis (below a pixel), where 10^6
+    subjects would otherwise write ~10^6 points per curve into the page (135 MB).
+    """
+    km = km_step(time, event, band=band, entry=entry)
+    if km is None or km.time.size <= PLOT_STEPS_MAX:
+        return km
+    grid = np.linspace(0.0, float(km.time[-1]), PLOT_STEPS_MAX)
+    at = np.searchsorted(km.time, grid, side="right") - 1  # the step in force at each time
+
+    def pick(v: np.ndarray | None) -> np.ndarray | None:
+        return None if v is None else v[at]
+
+    return KMStep(
+        time=grid, surv=km.surv[at], low=pick(km.low), high=pick(km.high), n=km.n
+    )
 
 
 def _strata_panels(profiles: list[str], cohort: Cohort) -> list[SurvivalPanel]:
@@ -103,7 +134,7 @@ def _strata_panels(profiles: list[str], cohort: Cohort) -> list[SurvivalPanel]:
     for k, level in enumerate(strata.levels):
         mask = strata.codes == k
         sub = None if cohort.entry is None else cohort.entry[mask]
-        km = km_step(cohort.time[mask], cohort.event[mask], entry=sub)
+        km = _plotted(cohort.time[mask], cohort.event[mask], entry=sub)
         label = f"Kaplan–Meier (n={int(mask.sum())})"
         overlay = KMOverlay(f"{base} [{strata.column}={level}]", label, km, band=True)
         panels.append(SurvivalPanel(f"{strata.column} = {level}", [overlay]))

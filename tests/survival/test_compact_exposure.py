@@ -84,3 +84,25 @@ def test_large_cohort_exposure_sums_match_the_direct_formula():
     beta = rng.normal(scale=0.3, size=(300, 2))  # 300 draws: more than one block of 239
     direct = np.exp(beta @ stats.X_u.T) @ stats.E_u
     np.testing.assert_allclose(stratum_exposure(beta, stats)[:, 0, :], direct, rtol=1e-12)
+
+
+def test_survival_figure_thins_registry_size_km_curves_to_its_grid(monkeypatch):
+    """A KM overlay with more than PLOT_STEPS_MAX steps is drawn at that many equally spaced
+    times; at each of them it has the exact KM value (the step in force there)."""
+    from necc_bayes.data.reference import km_step
+    from necc_bayes.survival import page
+
+    rng = np.random.default_rng(2)
+    t, e = rng.exponential(5.0, 3_000), rng.integers(0, 2, 3_000)
+    small = km_step(t[:500], e[:500], band=0.95)
+    assert small.time.size <= page.PLOT_STEPS_MAX  # drawn as computed
+    assert np.array_equal(page._plotted(t[:500], e[:500], band=0.95).surv, small.surv)
+    full = km_step(t, e, band=0.95)
+    monkeypatch.setattr(page, "PLOT_STEPS_MAX", 200)
+    thin = page._plotted(t, e, band=0.95)
+    assert full.time.size > 1_000 and thin.time.size == 200
+    assert thin.time[0] == 0.0 and thin.time[-1] == full.time[-1] and thin.n == full.n
+    for k in (0, 57, 199):  # the exact KM (and band) at grid time k
+        j = np.searchsorted(full.time, thin.time[k], side="right") - 1
+        assert thin.surv[k] == full.surv[j]
+        assert (thin.low[k], thin.high[k]) == (full.low[j], full.high[j])

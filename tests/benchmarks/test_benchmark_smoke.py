@@ -214,12 +214,18 @@ def test_whole_process_cohort_files_validate_and_report_renders(tmp_path):
                 "files": ["a"],
                 "long_format": {"wall_s": 100.0, "sampling_s": 90.0, "min_ess": 100.0},
             },
-            "1000000": {"cold": stage, "warm": stage, "files": ["a", "b"]},
+            "1000000": {
+                "cold": stage | {"exit_code": 0},
+                "files": ["a", "b"],
+                "diagnostics_passed": True,
+            },
         },
     }
     res["targets"] = wp.targets(res)
     assert "**4.0×**" in res["targets"][0]  # 20 s / 5 s
     assert "**40.0×**" in res["targets"][1]  # (800 / 20) / (100 / 100)
-    assert "met" in res["targets"][-1]
+    assert "met" in res["targets"][-1] and "NOT met" not in res["targets"][-1]
+    res["sizes"]["1000000"]["diagnostics_passed"] = False  # within time and memory, R-hat bad
+    assert "diagnostics FAILED" in wp.targets(res)[-1] and "NOT met" in wp.targets(res)[-1]
     text = "\n".join(wp.markdown(res))
     assert "| **whole process (wall)** | 20.0 |" in text

@@ -61,6 +61,7 @@ from necc_bayes.survival.replicates import (
     replicate_subset,
     simulate_event_times,
     subset_note,
+    take_rows,
 )
 from necc_bayes.survival.time_varying import posterior_draws, time_varying_terms
 
@@ -368,16 +369,8 @@ def _replicate_residuals(
     for start in range(0, T.shape[0], step):
         sl = slice(start, start + step)
         exposure, events = expand_many(np.minimum(T[sl], C[sl]), T[sl] <= C[sl], bounds, entry)
-        parts.append(
-            residuals_for_draws(
-                X,
-                exposure,
-                events,
-                beta[sl],
-                offset=None if offset is None else offset[sl],
-                strata=strata,
-            )
-        )
+        off = None if offset is None else offset[sl]
+        parts.append(residuals_for_draws(X, exposure, events, beta[sl], offset=off, strata=strata))
     return IntervalResiduals(
         R=np.concatenate([p.R for p in parts]),
         V=np.concatenate([p.V for p in parts]),
@@ -423,19 +416,15 @@ def ph_check(
         replicable=cohort.n_subjects == cohort.n,
     )
     X, time, event, entry = complete_rows(design.X_model, cohort.time, cohort.event, pp.entry)
-    seed = result.spec.sampler.seed if seed is None else seed
-    keep = None
-    if structure.replicable:  # above ph_check.replicate_subjects: a seeded subset of subjects
-        keep = replicate_subset(len(time), settings.replicate_subjects, seed)
-    n_rows = len(time)
-    if keep is not None:
+    seed, n_rows = result.spec.sampler.seed if seed is None else seed, len(time)
+    # above ph_check.replicate_subjects: a seeded subset of subjects (not of (start, stop] rows)
+    keep = replicate_subset(n_rows, settings.replicate_subjects, seed)
+    if keep is not None and structure.replicable:
         X, time, event = X[keep], time[keep], event[keep]
-        entry = None if entry is None else entry[keep]
-        structure = replace(
-            structure,
-            strata=None if structure.strata is None else structure.strata[keep],
-            clusters=None if structure.clusters is None else structure.clusters[keep],
-        )
+        entry, strata, clusters = take_rows(keep, entry, structure.strata, structure.clusters)
+        structure = replace(structure, strata=strata, clusters=clusters)
+    else:
+        keep = None
     check = ph_check_from_draws(
         lam,
         beta,
@@ -454,6 +443,4 @@ def ph_check(
         ci_prob=result.spec.summaries.ci_prob,
         seed=seed,
     )
-    if keep is None:
-        return check
     return replace(check, method=check.method + subset_note(keep, n_rows))

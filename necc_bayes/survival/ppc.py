@@ -58,6 +58,7 @@ from necc_bayes.survival.replicates import (
     replicate_subset,
     simulate_event_times,
     subset_note,
+    take_rows,
 )
 from necc_bayes.survival.time_varying import posterior_draws
 
@@ -306,9 +307,7 @@ def posterior_predictive_check(
     keep = replicate_subset(n_rows, result.spec.ph_check.replicate_subjects, seed)
     if keep is not None:
         X, time, event = X[keep], time[keep], event[keep]
-        entry = None if entry is None else entry[keep]
-        strata = None if strata is None else strata[keep]
-        clusters = None if clusters is None else clusters[keep]
+        entry, strata, clusters = take_rows(keep, entry, strata, clusters)
     design = replace(cohort.design, X=X)
     out = ppc_from_draws(
         lam,

@@ -88,6 +88,11 @@ def replicate_subset(n: int, size: int | None, seed: int) -> np.ndarray | None:
     return np.sort(rng.choice(n, size=int(size), replace=False))
 
 
+def take_rows(keep: np.ndarray | None, *arrays: np.ndarray | None) -> list[np.ndarray | None]:
+    """Each array's rows ``keep`` (all rows when ``keep`` is None; None stays None)."""
+    return [a if keep is None or a is None else a[keep] for a in arrays]
+
+
 def subset_note(keep: np.ndarray | None, n: int) -> str:
     """The sentence the checks' method texts add for a subset (empty without one)."""
     if keep is None:

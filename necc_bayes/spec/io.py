@@ -218,7 +218,7 @@ CONVENTIONS = """\
 #   ph_check.alpha (per row, no multiplicity adjustment). Replicates: ph_check.n_replicates
 #   (default 400, 100 above 5,000 subjects); the posterior predictive check uses 500 (100).
 #   Above 100,000 subjects both checks use a seeded random 100,000 of them
-#   (ph_check.replicate_subjects).
+#   (ph_check.replicate_subjects; not for (start, stop] pieces, which are not replicated).
 # - covariates.time_varying: log-HR in interval j = log_hr + log_hr_dev[j], log_hr_dev a
 #   Brownian motion at the interval midpoints with log_hr_dev[0] = 0 (log_hr alone is the first
 #   interval's effect; hazard_ratios.csv gives the event-weighted average over intervals);

@@ -92,7 +92,9 @@ class PHCheckSection(_Section):
     replicate_subjects : int or None
         Subjects in the replicate cohorts of this check *and* of the posterior predictive
         check: all when unset; the resolved spec sets 100,000 above 100,000 subjects (a
-        seeded random subset, the same for both checks, compared with their observed data).
+        seeded random subset, the same for both checks, compared with their observed data;
+        not for (start, stop] pieces, which are not replicated). Set it to at least the
+        number of subjects to use every subject.
     """
 
     transform: PHTransform = "km"

@@ -209,7 +209,7 @@ def stratum_exposure(
     tv_index : ndarray of int, shape (q,), optional
         Columns of ``X`` that are time-varying.
     chunk : int
-        Draws at once, at most ``2**24 / m`` (128 MB blocks; BLAS above 65,536 patterns).
+        Draws at once, at most ``2**24 / m`` (128 MB of weights; x J with tv terms/frailty).
     """
     m, beta, E = max(stats.X_u.shape[0], 1), np.asarray(beta, dtype=float), stats.E_u
     blas = m > 2**24 // chunk and not stats.stratified  # before chunk is bounded

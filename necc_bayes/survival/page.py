@@ -34,7 +34,7 @@ from necc_bayes.survival.prior_predictive import (
     prior_predictive_for_fit,
 )
 from necc_bayes.survival.resolve import categorical_groups
-from necc_bayes.survival.sampling import LOGLIK_STORE_MAX
+from necc_bayes.survival.sampling import LOGLIK_STORE_MAX, stores_log_likelihood
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -191,15 +191,34 @@ def _subjects(cohort: Cohort) -> str:
     return f"{n} subjects" + (f" ({rows} rows)" if rows != n else "")
 
 
-def loo_not_computed_note(n_subjects: int, idata: xr.DataTree) -> str:
-    """Why a large fit's report has no PSIS-LOO section (its log-likelihood was not stored)."""
+def loo_not_computed_note(n_rows: int, idata: xr.DataTree) -> str:
+    """Why a fit's report has no PSIS-LOO section (its log-likelihood was not stored).
+
+    ``n_rows`` counts the rows the log-likelihood has (subjects, or (start, stop] pieces), as
+    :func:`~necc_bayes.survival.sampling.stores_log_likelihood` does when a fit decides.
+    """
     post = idata["posterior"]
     n_draws = int(post.sizes["chain"] * post.sizes["draw"])
+    how = (
+        "`nb.fit(...).loo()` (or `PEMResult.loo()`) computes it from the posterior draws, a "
+        "block of subjects at a time, when it is needed (e.g. to compare models)."
+    )
+    if stores_log_likelihood(n_rows, n_draws):
+        return f"PSIS-LOO is not in this report: this fit did not store its log-likelihood. {how}"
     return (
-        f"PSIS-LOO is not in this report: {n_subjects:,} subjects x {n_draws:,} draws exceed the "
-        f"{LOGLIK_STORE_MAX:,} per-subject log-likelihood values a fit stores. "
-        "`result.loo()` computes it from the posterior draws, a block of subjects at a time, "
-        "when it is needed (e.g. to compare models)."
+        f"PSIS-LOO is not in this report: {n_rows:,} rows x {n_draws:,} draws exceed the "
+        f"{LOGLIK_STORE_MAX:,} per-row log-likelihood values a fit stores. {how}"
+    )
+
+
+def km_thinned_note(cohort: Cohort) -> str | None:
+    """The report's note when the survival figure's KM curves are drawn on a grid (large n)."""
+    steps = cohort.time if cohort.entry is None else cohort.time[cohort.event.astype(bool)]
+    if np.unique(steps).size + 2 <= PLOT_STEPS_MAX:  # the whole cohort's curve (km_step)
+        return None
+    return (
+        f"Kaplan–Meier curves with more than {PLOT_STEPS_MAX:,} steps are drawn at "
+        f"{PLOT_STEPS_MAX:,} equally spaced times (their exact values there)."
     )
 
 
@@ -233,9 +252,8 @@ def fit_page(result: PEMResult, *, data_label: str | None = None) -> FitPage:
         if loo_summary.message:
             notes.append(loo_summary.message)
     else:
-        notes.append(loo_not_computed_note(cohort.n_subjects, result.idata))
-    if (partition_note := event_time_partition_note(pp)) is not None:
-        notes.append(partition_note)
+        notes.append(loo_not_computed_note(cohort.n, result.idata))
+    notes += [n for n in (event_time_partition_note(pp), km_thinned_note(cohort)) if n]
     worst = distinct_worst_parameters(diag, result.idata, N_WORST)
     trace = {
         label: np.asarray(

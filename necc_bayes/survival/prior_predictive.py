@@ -169,7 +169,8 @@ def _event_partition_drawn(event_cuts: np.ndarray, pp: PersonPeriod) -> bool:
 def event_time_partition_note(pp: PersonPeriod) -> str | None:
     """The report's note when the every-event-time partition is left out (too many intervals)."""
     event_cuts = event_time_cuts(pp.stop, pp.event)
-    if event_cuts.size + 1 <= EVENT_TIME_PARTITION_MAX:
+    already = np.array_equal(event_cuts, pp.bounds[1:-1])  # the fit cuts at every event time
+    if already or event_cuts.size + 1 <= EVENT_TIME_PARTITION_MAX:
         return None
     return (
         f"The prior predictive table shows the fitted partition only: cuts at every event time "

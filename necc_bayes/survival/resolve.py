@@ -312,8 +312,9 @@ def resolve_spec(checked: Checked) -> ModelSpec:
     n_rep = default_replicates(cohort.n_subjects, ph_check.n_replicates)
     if "n_replicates" not in ph_check.model_fields_set and n_rep != ph_check.n_replicates:
         ph_check = ph_check.model_copy(update={"n_replicates": n_rep})
-    n_sub = default_replicate_subjects(cohort.n_subjects)
-    if "replicate_subjects" not in ph_check.model_fields_set and n_sub is not None:
+    n_sub = default_replicate_subjects(cohort.n_subjects)  # (start, stop] pieces: no replicates
+    replicated = cohort.n_subjects == cohort.n
+    if "replicate_subjects" not in ph_check.model_fields_set and n_sub and replicated:
         ph_check = ph_check.model_copy(update={"replicate_subjects": n_sub})
     summaries = spec.summaries.model_copy(
         update={

@@ -106,3 +106,15 @@ def test_survival_figure_thins_registry_size_km_curves_to_its_grid(monkeypatch):
         j = np.searchsorted(full.time, thin.time[k], side="right") - 1
         assert thin.surv[k] == full.surv[j]
         assert (thin.low[k], thin.high[k]) == (full.low[j], full.high[j])
+
+
+def test_report_says_when_km_curves_are_drawn_on_the_grid(tmp_path, monkeypatch):
+    from necc_bayes.survival import page
+    from tests.fake_fit import fake_result
+
+    result = fake_result(tmp_path)
+    assert page.km_thinned_note(result.checked.cohort) is None  # 80 subjects
+    monkeypatch.setattr(page, "PLOT_STEPS_MAX", 20)
+    note = page.km_thinned_note(result.checked.cohort)
+    assert note is not None and "more than 20 steps are drawn at 20 equally" in note
+    assert note in page.fit_page(result).notes

@@ -153,9 +153,14 @@ def test_every_event_time_partition_is_left_out_above_its_limit(tmp_path, monkey
     note = ppm.event_time_partition_note(pp)
     assert note is not None and "65 intervals" in note and "up to 64" in note
     assert note in fit_page(result).notes
+    # a fit that already cuts at every event time leaves nothing out: no note
+    from necc_bayes.survival.intervals import event_time_cuts, expand
+
+    every = expand(pp.time, pp.event, event_time_cuts(pp.stop, pp.event))
+    assert every.n_intervals == 65 and ppm.event_time_partition_note(every) is None
 
 
-def test_report_leaves_out_loo_when_the_log_likelihood_was_not_stored(tmp_path):
+def test_report_leaves_out_loo_when_the_log_likelihood_was_not_stored(tmp_path, monkeypatch):
     """Issue 21: LOO only where it is used. A fit too large to store its per-subject
     log-likelihood (n x draws > LOGLIK_STORE_MAX) gets no LOO section, and a note saying why
     and how to compute it; with the stored group the section is there."""
@@ -166,10 +171,18 @@ def test_report_leaves_out_loo_when_the_log_likelihood_was_not_stored(tmp_path):
     page = fit_page(result)
     assert page.loo is not None and page.loo.elpd.n_data_points == result.checked.cohort.n_subjects
     assert not any("PSIS-LOO is not in this report" in n for n in page.notes)
-    del result.idata["log_likelihood"]
+    del result.idata["log_likelihood"]  # e.g. sample_posterior(log_likelihood=False)
     page = fit_page(result)
     assert page.loo is None
     note = [n for n in page.notes if n.startswith("PSIS-LOO is not in this report")]
-    n = result.checked.cohort.n_subjects
-    assert len(note) == 1 and f"{n:,} subjects x 1,000 draws" in note[0]
-    assert "result.loo()" in note[0]
+    assert note == [n for n in page.notes if "did not store its log-likelihood" in n]
+    assert len(note) == 1 and "PEMResult.loo()" in note[0]
+    # too large to store: the note gives the arithmetic the fit used (rows x draws > limit)
+    from necc_bayes.survival import page as page_module
+    from necc_bayes.survival import sampling
+
+    monkeypatch.setattr(sampling, "LOGLIK_STORE_MAX", 1_000)
+    monkeypatch.setattr(page_module, "LOGLIK_STORE_MAX", 1_000)
+    n = result.checked.cohort.n
+    note = [x for x in fit_page(result).notes if x.startswith("PSIS-LOO is not in this report")]
+    assert len(note) == 1 and f"{n:,} rows x 1,000 draws exceed the 1,000 per-row" in note[0]

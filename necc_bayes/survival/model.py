@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -128,7 +129,15 @@ class PEMInputs:
         return np.array([self.terms.index(t) for t in self.time_varying], dtype=np.int64)
 
     def stats(self) -> SufficientStats:
-        """The sufficient statistics of these inputs (of the complete rows, with missing values)."""
+        """The sufficient statistics of these inputs (of the complete rows, with missing values).
+
+        Computed once per inputs: the model and the conditional baseline draws both use them,
+        and collapsing 10^6 rows into patterns takes ~5 s.
+        """
+        return self._stats
+
+    @cached_property
+    def _stats(self) -> SufficientStats:
         if self.imputation is not None:
             keep = self.imputation.complete
             return sufficient_stats(np.asarray(self.X, dtype=float)[keep], self.pp.subset(keep))

@@ -185,7 +185,8 @@ def run(sizes: list[int], work_root: Path | None = None) -> dict:
             work = Path(tmp) / f"n{n}"
             work.mkdir()
             spec, csv = write_cohort(n, work)
-            print(f"whole process n={n:,}: fit cold + warm ...", flush=True)
+            kinds = "cold + warm" if n < REGISTRY else "cold"
+            print(f"whole process n={n:,}: fit {kinds} ...", flush=True)
             entry = fit_twice(spec, csv, work, warm=n < REGISTRY)
             if n == 88:
                 print("  lifelines CoxPHFitter ...", flush=True)

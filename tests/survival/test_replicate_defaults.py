@@ -54,13 +54,26 @@ def _large_cohort(tmp_path: Path, ph_section: str) -> Path:
 
 
 @pytest.mark.parametrize(
-    ("section", "expected"), [("", 100), ("[ph_check]\nn_replicates = 400\n", 400)]
+    ("key", "section", "expected"),
+    [
+        ("n_replicates", "", 100),
+        ("n_replicates", "[ph_check]\nn_replicates = 400\n", 400),
+        ("replicate_subjects", "", 5_000),  # (REPLICATE_SUBJECTS set to 5,000 below)
+        ("replicate_subjects", "[ph_check]\nreplicate_subjects = 3000\n", 3_000),
+    ],
 )
-def test_large_cohort_ph_replicates_resolved_unless_set(tmp_path, section, expected):
+def test_large_cohort_ph_defaults_resolved_unless_set(
+    tmp_path, monkeypatch, key, section, expected
+):
+    """Above the thresholds the resolved spec (and its TOML) holds the large-cohort default of
+    ``ph_check.<key>``; a value the spec sets is kept."""
+    from necc_bayes.survival import replicates
+
+    monkeypatch.setattr(replicates, "REPLICATE_SUBJECTS", 5_000)  # the cohort has 5,001
     spec = _large_cohort(tmp_path, section)
     resolved = resolve_spec(check_inputs(spec, tmp_path / "big.csv"))
-    assert resolved.ph_check.n_replicates == expected
-    assert load_spec_text(to_toml(resolved), tmp_path).ph_check.n_replicates == expected
+    assert getattr(resolved.ph_check, key) == expected
+    assert getattr(load_spec_text(to_toml(resolved), tmp_path).ph_check, key) == expected
 
 
 def test_small_cohort_ph_section_untouched():
@@ -90,21 +103,6 @@ def test_replicate_subset_is_sorted_reproducible_and_all_below_its_size():
     assert not np.array_equal(keep, replicate_subset(1_000, 100, seed=4))
     assert replicate_subset(1_000, None, seed=3) is None
     assert replicate_subset(1_000, 1_000, seed=3) is None
-
-
-@pytest.mark.parametrize(
-    ("section", "expected"), [("", 5_000), ("[ph_check]\nreplicate_subjects = 3000\n", 3_000)]
-)
-def test_replicate_subjects_resolved_above_the_threshold_unless_set(
-    tmp_path, monkeypatch, section, expected
-):
-    from necc_bayes.survival import replicates
-
-    monkeypatch.setattr(replicates, "REPLICATE_SUBJECTS", 5_000)  # the cohort has 5,001
-    spec = _large_cohort(tmp_path, section)
-    resolved = resolve_spec(check_inputs(spec, tmp_path / "big.csv"))
-    assert resolved.ph_check.replicate_subjects == expected
-    assert load_spec_text(to_toml(resolved), tmp_path).ph_check.replicate_subjects == expected
 
 
 def test_small_cohort_has_no_replicate_subset():

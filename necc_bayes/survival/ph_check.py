@@ -419,12 +419,11 @@ def ph_check(
     seed, n_rows = result.spec.sampler.seed if seed is None else seed, len(time)
     # above ph_check.replicate_subjects: a seeded subset of subjects (not of (start, stop] rows)
     keep = replicate_subset(n_rows, settings.replicate_subjects, seed)
-    if keep is not None and structure.replicable:
+    keep = keep if structure.replicable else None
+    if keep is not None:
         X, time, event = X[keep], time[keep], event[keep]
         entry, strata, clusters = take_rows(keep, entry, structure.strata, structure.clusters)
         structure = replace(structure, strata=strata, clusters=clusters)
-    else:
-        keep = None
     check = ph_check_from_draws(
         lam,
         beta,

@@ -160,22 +160,26 @@ def prior_bands(
     )
 
 
-def _event_partition_drawn(event_cuts: np.ndarray, pp: PersonPeriod) -> bool:
-    """Whether the table adds cuts at every event time (a different, not too fine partition)."""
-    differs = not np.array_equal(event_cuts, pp.bounds[1:-1])
-    return differs and event_cuts.size + 1 <= EVENT_TIME_PARTITION_MAX
+def _every_event_partition(pp: PersonPeriod) -> tuple[np.ndarray, str]:
+    """Cuts at every event time and what the table does with them.
+
+    ``"fitted"`` (the fit already cuts there), ``"drawn"``, or ``"too fine"`` (more than
+    :data:`EVENT_TIME_PARTITION_MAX` intervals: left out, with a note).
+    """
+    cuts = event_time_cuts(pp.stop, pp.event)
+    if np.array_equal(cuts, pp.bounds[1:-1]):
+        return cuts, "fitted"
+    return cuts, "drawn" if cuts.size + 1 <= EVENT_TIME_PARTITION_MAX else "too fine"
 
 
 def event_time_partition_note(pp: PersonPeriod) -> str | None:
     """The report's note when the every-event-time partition is left out (too many intervals)."""
-    event_cuts = event_time_cuts(pp.stop, pp.event)
-    already = np.array_equal(event_cuts, pp.bounds[1:-1])  # the fit cuts at every event time
-    if already or event_cuts.size + 1 <= EVENT_TIME_PARTITION_MAX:
+    cuts, use = _every_event_partition(pp)
+    if use != "too fine":
         return None
     return (
         f"The prior predictive table shows the fitted partition only: cuts at every event time "
-        f"would make {event_cuts.size + 1:,} intervals (drawn up to "
-        f"{EVENT_TIME_PARTITION_MAX:,})."
+        f"would make {cuts.size + 1:,} intervals (drawn up to {EVENT_TIME_PARTITION_MAX:,})."
     )
 
 
@@ -206,9 +210,9 @@ def prior_predictive_for_fit(
     inputs, priors = result.model_inputs(), result.model_priors()
     s = result.spec.summaries
     pp = inputs.pp
-    event_cuts = event_time_cuts(pp.stop, pp.event)
+    event_cuts, use = _every_event_partition(pp)
     partitions = {f"fitted (J={pp.n_intervals})": inputs}
-    if _event_partition_drawn(event_cuts, pp):
+    if use == "drawn":
         # only the intervals matter to the prior draws: no n x J expansion at these cuts
         every = replace(inputs, pp=partition_only(event_cuts, float(pp.stop.max())))
         partitions[f"every event time (J={every.pp.n_intervals})"] = every
